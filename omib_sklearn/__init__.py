@@ -1,0 +1,21 @@
+"""omib_sklearn: Optimal Multimodal Information Bottleneck (OMIB) estimators
+for scikit-learn."""
+
+from ._anomaly import OMIBAnomalyDetector
+from ._classifier import OMIBClassifier
+from ._information import MINE, beta_bounds, estimate_information, select_beta
+from ._modalities import Modalities
+from ._regressor import OMIBRegressor
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "MINE",
+    "Modalities",
+    "OMIBAnomalyDetector",
+    "OMIBClassifier",
+    "OMIBRegressor",
+    "beta_bounds",
+    "estimate_information",
+    "select_beta",
+]

@@ -1,0 +1,111 @@
+"""Parameter and attribute text shared by the three estimators' docstrings."""
+
+PARAMETERS = """\
+    modalities : list or None, default=None
+        How to split one 2-D array ``X`` into modalities: a list of block
+        widths (``[76, 240]``), a list of column-index lists, or (for
+        DataFrames) a list of column-name lists. ``None`` treats a single
+        array as one modality. Must be ``None`` when ``X`` is already a list,
+        dict or :class:`Modalities`.
+    beta : "auto" or float, default="auto"
+        Weight of the KL (bottleneck) term. ``"auto"`` estimates the
+        information of the modalities with MINE, computes OMIB's bounds
+        ``[M_l, M_u]`` and draws beta inside them; a float skips MINE.
+    information : {"channels", "raw"}, default="channels"
+        What MINE estimates for ``beta="auto"``. "channels": information
+        through a Gaussian noise channel of std ``info_noise`` on standardized
+        features, summed over decorrelated 1-D channels (finite and stable).
+        "raw": the paper's MINE(v_i, v_i) on whole vectors (ill-posed for
+        continuous data; kept for comparison).
+    info_noise : float, default=1.0
+        Resolution of the noise channel, in feature standard deviations.
+    mine_steps : int, default=150
+        Optimization steps of MINE.
+    warmup_epochs : int, default=2
+        Epochs of phase 1 (encoders and task-relevance heads with noise).
+    max_epochs : int, default=30
+        Epochs of phase 2 (the whole network), at most.
+    batch_size : int, default=128
+        Mini-batch size of both phases.
+    lr : float, default=1e-3
+        Adam learning rate.
+    weight_decay : float, default=0.0
+        Decoupled weight decay (AdamW) when positive.
+    encoder_hidden : tuple of int, default=(256,)
+        Hidden widths of each modality encoder.
+    embedding_dim : int, default=256
+        Width of the encodings z_i.
+    latent_dim : int, default=64
+        Width of the bottleneck zeta_i and of the embedding xi.
+    n_heads : int, default=4
+        Attention heads of the fusion block; must divide ``latent_dim``.
+    dropout : float, default=0.0
+        Dropout after the hidden layers of the encoders.
+    dynamic_r : bool, default=True
+        Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
+        moving average of the divergences D_i; False fixes r_i = 1.
+    standardize : bool, default=True
+        Standardize each feature with the training mean and std inside the
+        network.
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows (stratified for
+        classification) and stop each phase when its validation loss has not
+        improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the best
+        weights of the phase.
+    validation_fraction : float, default=0.1
+        Share of rows held out when ``early_stopping=True``.
+    n_iter_no_change : int, default=10
+        Patience of early stopping, in epochs.
+    tol : float, default=1e-4
+        Least improvement of the validation loss that counts.
+    callbacks : list of skorch callbacks or None, default=None
+        Extra skorch callbacks (or ``(name, callback)`` pairs) for the private
+        net; they are deep-copied at fit.
+    device : str, default="cpu"
+        Torch device, e.g. "cuda".
+    random_state : int, RandomState instance or None, default=None
+        Seed of MINE, the draw of beta, the initialisation, the batches and
+        the noise. The same seed gives identical results on CPU.
+    verbose : int, default=0
+        0 is silent; 1 prints the MINE estimates with beta and one line per
+        epoch per phase."""
+
+ATTRIBUTES = """\
+    beta_ : float
+        The beta used in the main phase.
+    beta_bounds_ : tuple of float or None
+        ``(M_l, M_u)`` from the MINE estimates (None for a fixed beta).
+    information_ : ndarray of shape (n_modalities, n_modalities) or None
+        MINE estimates in nats after repair: H_i on the diagonal, I_ij off it.
+    information_raw_ : ndarray of shape (n_modalities, n_modalities)
+        The same before repair (only with ``beta="auto"``).
+    r_ : ndarray of shape (n_modalities,)
+        Final modality weights r_i (r_1 = 1).
+    r_history_ : ndarray of shape (n_main_epochs, n_modalities)
+        r at the end of each main-phase epoch.
+    history_ : dict
+        ``{"warmup": [...], "main": [...]}``: one dict per epoch with the
+        losses (and r and the KL per modality in the main phase).
+    n_epochs_ : dict
+        Epochs run in each phase.
+    n_modalities_ : int
+        Number of modalities seen in fit.
+    modality_names_ : list of str
+        Names of the modalities (dict keys, or "m0", "m1", ...).
+    n_features_per_modality_ : list of int
+        Width of each modality.
+    modality_feature_names_ : list
+        Column names of each modality given as a DataFrame (else None).
+    n_features_in_ : int
+        Total number of features over all modalities.
+    feature_names_in_ : ndarray of str
+        Column names of a single DataFrame input (only then).
+    module_ : OMIBModule
+        The trained torch network.
+    net_ : skorch.NeuralNet
+        The private skorch net that trained it."""
+
+REFERENCES = """\
+    .. [1] Wu, Shao, Wang, Sun. "Learning Optimal Multimodal Information
+       Bottleneck Representations." ICML 2025 (PMLR 267). arXiv:2505.19996.
+    .. [2] Belghazi et al. "Mutual Information Neural Estimation." ICML 2018."""

@@ -1,0 +1,296 @@
+"""Stage 1 of the data path: every accepted input form -> list of float32 arrays.
+
+Accepted forms: a list or tuple of 2-D arrays / DataFrames, a dict of them
+(keys name the modalities), a :class:`Modalities` container, skorch's
+``SliceDict``, or one 2-D array / DataFrame split by the estimator's
+``modalities`` parameter (``None``: the whole array is one modality).
+"""
+
+from collections.abc import Mapping
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils.validation import check_array, validate_data
+
+__all__ = ["Modalities"]
+
+
+class Modalities:
+    """A multimodal dataset that scikit-learn can index by rows.
+
+    ``len`` is the number of samples and indexing selects rows of every
+    modality at once, so splitters, ``cross_val_score`` and ``GridSearchCV``
+    treat it like one array.
+
+    Parameters
+    ----------
+    data : list, tuple or dict of array-like of shape (n_samples, n_features_i)
+        The modalities; a dict's keys name them.
+    names : list of str, default=None
+        Names of the modalities of a list (default ``"m0", "m1", ...``).
+
+    Attributes
+    ----------
+    names : list of str
+    shape : tuple
+        ``(n_samples, total number of features)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from omib_sklearn import Modalities
+    >>> X = Modalities([np.zeros((4, 2)), np.ones((4, 3))])
+    >>> len(X), X.shape
+    (4, (4, 5))
+    >>> X[[0, 2]].shape
+    (2, 5)
+    """
+
+    def __init__(self, data, names=None):
+        if isinstance(data, Modalities):
+            names = data.names if names is None else names
+            data = data.data
+        if isinstance(data, Mapping):
+            names = [str(k) for k in data] if names is None else list(names)
+            arrays = list(data.values())
+        elif isinstance(data, (list, tuple)):
+            arrays = list(data)
+            names = [f"m{i}" for i in range(len(arrays))] if names is None else list(names)
+        else:
+            raise TypeError(
+                f"Modalities takes a list, tuple or dict of 2-D arrays, got {type(data).__name__}."
+            )
+        if len(arrays) == 0:
+            raise ValueError("Modalities needs at least one modality, got none.")
+        if len(names) != len(arrays):
+            raise ValueError(f"Got {len(names)} names for {len(arrays)} modalities.")
+        rows = [_num_rows(a, name) for a, name in zip(arrays, names)]
+        if len(set(rows)) != 1:
+            detail = ", ".join(f"{n!r}: {r}" for n, r in zip(names, rows))
+            raise ValueError(
+                f"All modalities must have the same number of rows (samples); got {detail}."
+            )
+        self.data = arrays
+        self.names = names
+
+    def __len__(self):
+        return _num_rows(self.data[0], self.names[0])
+
+    @property
+    def shape(self):
+        return (len(self), int(sum(np.shape(a)[1] if np.ndim(a) > 1 else 1 for a in self.data)))
+
+    @property
+    def n_modalities(self):
+        return len(self.data)
+
+    def __getitem__(self, key):
+        # sklearn's _safe_indexing calls X[key, ...].
+        if isinstance(key, tuple):
+            if len(key) == 2 and key[1] is Ellipsis:
+                key = key[0]
+            else:
+                raise IndexError("Modalities can only be indexed by rows.")
+        if isinstance(key, str):
+            return self.data[self.names.index(key)]
+        if isinstance(key, Integral):
+            key = [key]
+        return Modalities([_take_rows(a, key) for a in self.data], names=list(self.names))
+
+    def __iter__(self):
+        raise TypeError(
+            "Modalities is indexed by rows; iterate over .data for the modalities."
+        )
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "A Modalities container has several modalities and cannot be turned into "
+            "one array; pass it to an OMIB estimator or index its rows."
+        )
+
+    def to_dict(self):
+        """The modalities as a dict ``name -> array``."""
+        return dict(zip(self.names, self.data))
+
+    def __repr__(self):
+        widths = ", ".join(f"{n}: {np.shape(a)}" for n, a in zip(self.names, self.data))
+        return f"Modalities({widths})"
+
+
+def _num_rows(a, name):
+    shape = getattr(a, "shape", None)
+    if shape is None:
+        a = np.asarray(a)
+        shape = a.shape
+    if len(shape) == 0:
+        raise ValueError(f"Modality {name!r} is a scalar, expected a 2-D array.")
+    return int(shape[0])
+
+
+def _take_rows(a, key):
+    if hasattr(a, "iloc"):
+        return a.iloc[key]
+    if isinstance(key, slice):
+        return a[key]
+    return a[np.asarray(key)]
+
+
+def split_modalities(X):
+    """Return ``(arrays, names)`` for the multimodal input forms, else None."""
+    if isinstance(X, Modalities):
+        return list(X.data), list(X.names)
+    if isinstance(X, Mapping):
+        return list(X.values()), [str(k) for k in X]
+    if isinstance(X, (list, tuple)) and (
+        len(X) == 0 or all(_is_array_like_2d_or_more(x) for x in X)
+    ):
+        return list(X), [f"m{i}" for i in range(len(X))]
+    return None
+
+
+def _is_array_like_2d_or_more(x):
+    if hasattr(x, "shape"):
+        return True
+    return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple, np.ndarray))
+
+
+def check_modalities(estimator, X, *, reset):
+    """Validate ``X`` and return a list of float32 arrays, one per modality.
+
+    With ``reset=True`` (fit) the modality names, widths, column names and
+    ``n_features_in_`` are recorded on the estimator; otherwise they are
+    compared with what was recorded, modality by modality.
+    """
+    parts = split_modalities(X)
+    spec = getattr(estimator, "modalities", None)
+    if parts is None:
+        # One 2-D array: sklearn's own validation, then the column split.
+        arr = validate_data(
+            estimator, X, reset=reset, dtype=[np.float64, np.float32],
+            ensure_all_finite=True,
+        )
+        blocks = _column_blocks(spec, arr.shape[1], getattr(estimator, "feature_names_in_", None) if not reset else _column_names(X))
+        arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
+        names = [f"m{i}" for i in range(len(arrays))]
+        columns = [None] * len(arrays)
+        if reset:
+            estimator._input_kind = "array"
+    else:
+        arrays_in, names = parts
+        if spec is not None:
+            raise ValueError(
+                "The 'modalities' parameter splits one 2-D array into modalities; "
+                "it must be None when X is already a list, dict or Modalities."
+            )
+        if len(arrays_in) == 0:
+            raise ValueError("X is an empty list of modalities; pass at least one 2-D array.")
+        arrays, columns = [], []
+        for name, a in zip(names, arrays_in):
+            columns.append(_column_names(a))
+            try:
+                arrays.append(
+                    check_array(
+                        a, dtype=np.float32, ensure_all_finite=True,
+                        input_name=f"modality {name!r}", copy=False,
+                    )
+                )
+            except ValueError as exc:
+                raise ValueError(f"Modality {name!r}: {exc}") from exc
+            except TypeError as exc:
+                raise TypeError(f"Modality {name!r}: {exc}") from exc
+        rows = [a.shape[0] for a in arrays]
+        if len(set(rows)) != 1:
+            detail = ", ".join(f"{n!r}: {r}" for n, r in zip(names, rows))
+            raise ValueError(
+                "All modalities must have the same number of rows (samples); "
+                f"got {detail}."
+            )
+        if reset:
+            estimator._input_kind = "modalities"
+            estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
+            if hasattr(estimator, "feature_names_in_"):
+                del estimator.feature_names_in_
+    widths = [a.shape[1] for a in arrays]
+    if reset:
+        estimator.n_modalities_ = len(arrays)
+        estimator.modality_names_ = list(names)
+        estimator.n_features_per_modality_ = widths
+        estimator.modality_feature_names_ = columns
+    else:
+        _check_same_layout(estimator, names, widths)
+    return [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+
+
+def _check_same_layout(estimator, names, widths):
+    name = type(estimator).__name__
+    fitted = estimator.n_features_per_modality_
+    if len(widths) != len(fitted):
+        raise ValueError(
+            f"X has {len(widths)} modalities, but {name} was fitted with "
+            f"{len(fitted)} modalities."
+        )
+    for i, (got, expected) in enumerate(zip(widths, fitted)):
+        if got != expected:
+            raise ValueError(
+                f"Modality {i} ({names[i]!r}) has {got} features, but {name} was "
+                f"fitted with {expected} features for that modality."
+            )
+
+
+def _column_names(a):
+    cols = getattr(a, "columns", None)
+    return None if cols is None else np.asarray([str(c) for c in cols], dtype=object)
+
+
+def _column_blocks(spec, n_columns, column_names):
+    """Column indices of each modality from the ``modalities`` parameter."""
+    if spec is None:
+        return [np.arange(n_columns)]
+    if isinstance(spec, (str, bytes)) or not hasattr(spec, "__len__") or len(spec) == 0:
+        raise ValueError(
+            "modalities must be None, a list of block widths, a list of column-index "
+            f"lists or a list of column-name lists; got {spec!r}."
+        )
+    if all(isinstance(s, Integral) and not isinstance(s, bool) for s in spec):
+        widths = [int(s) for s in spec]
+        if any(w <= 0 for w in widths):
+            raise ValueError(f"modalities widths must be positive, got {widths}.")
+        if sum(widths) != n_columns:
+            raise ValueError(
+                f"modalities widths {widths} add up to {sum(widths)}, but X has "
+                f"{n_columns} columns."
+            )
+        bounds = np.cumsum([0] + widths)
+        return [np.arange(bounds[i], bounds[i + 1]) for i in range(len(widths))]
+    blocks = []
+    for block in spec:
+        block = list(block)
+        if len(block) == 0:
+            raise ValueError("modalities has an empty block of columns.")
+        if all(isinstance(c, str) for c in block):
+            if column_names is None:
+                raise ValueError(
+                    "modalities names columns, but X has no column names; pass a DataFrame."
+                )
+            lookup = {c: i for i, c in enumerate(column_names)}
+            missing = [c for c in block if c not in lookup]
+            if missing:
+                raise ValueError(f"modalities names columns that X does not have: {missing}.")
+            block = [lookup[c] for c in block]
+        elif not all(isinstance(c, Integral) and not isinstance(c, bool) for c in block):
+            raise ValueError(
+                f"A modalities block must hold column indices or column names, got {block!r}."
+            )
+        blocks.append(np.asarray(block, dtype=int))
+    used = np.concatenate(blocks)
+    if used.min() < 0 or used.max() >= n_columns:
+        raise ValueError(f"modalities refers to columns outside 0..{n_columns - 1}.")
+    if len(np.unique(used)) != len(used):
+        raise ValueError("modalities blocks overlap: a column belongs to two modalities.")
+    if len(used) != n_columns:
+        missing = sorted(set(range(n_columns)) - set(used.tolist()))
+        raise ValueError(
+            f"modalities does not cover every column of X; columns {missing[:10]} "
+            "belong to no modality."
+        )
+    return blocks

@@ -1,0 +1,56 @@
+"""What differs between the three tasks: loss, head, output width, and the
+divergence between the task-relevance heads and the fusion head used for r.
+
+Torch-only code on tensors; the estimators pick one task object in ``fit``.
+"""
+
+import torch
+from torch.nn import functional as F
+
+
+class ClassificationTask:
+    """Cross-entropy; D_i is the KL between the softmax distributions."""
+
+    head = "linear"
+
+    def __init__(self, n_classes):
+        self.out_dim = n_classes
+
+    def loss(self, y_hat, y, center=None):
+        return F.cross_entropy(y_hat, y)
+
+    def divergence(self, y_hat_i, y_hat):
+        """Per-sample KL( p(y | xi, z_i) || p(y | xi) )."""
+        log_p_i = F.log_softmax(y_hat_i, dim=1)
+        log_p = F.log_softmax(y_hat, dim=1)
+        return torch.sum(log_p_i.exp() * (log_p_i - log_p), dim=1)
+
+
+class RegressionTask:
+    """Squared error; D_i is the KL of unit-variance Gaussians, 0.5 ||diff||^2."""
+
+    head = "linear"
+
+    def __init__(self, n_outputs):
+        self.out_dim = n_outputs
+
+    def loss(self, y_hat, y, center=None):
+        return F.mse_loss(y_hat, y)
+
+    def divergence(self, y_hat_i, y_hat):
+        return 0.5 * torch.sum((y_hat_i - y_hat) ** 2, dim=1)
+
+
+class SVDDTask:
+    """Deep SVDD: squared distance of the head's output to its centre."""
+
+    head = "svdd"
+
+    def __init__(self, out_dim):
+        self.out_dim = out_dim
+
+    def loss(self, y_hat, y, center=None):
+        return torch.mean(torch.sum((y_hat - center) ** 2, dim=1))
+
+    def divergence(self, y_hat_i, y_hat):
+        return 0.5 * torch.sum((y_hat_i - y_hat) ** 2, dim=1)

@@ -1,0 +1,231 @@
+"""Stages 3 and 4 of the data path: the warm-up and the main phase, run by a
+private skorch net.
+
+skorch's documented extension points carry the two phases: ``train_step_single``
+/ ``validation_step`` compute the phase's loss, ``get_iterator`` feeds
+pre-collated tensor batches (skorch's default DataLoader calls ``__getitem__``
+once per row, about 10x slower on tabular data, skorch issue #1100), and
+callbacks record the phase, the weights r and early stopping per phase.
+"""
+
+import copy
+import math
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import Callback
+from skorch.dataset import unpack_data
+
+from .nn._modules import gaussian_kl
+
+
+class ModalityDataset(torch.utils.data.Dataset):
+    """Modalities (and targets) held as whole tensors, batched by slicing."""
+
+    def __init__(self, X, y=None):
+        # X: dict name -> float32 ndarray or tensor
+        self.X = {k: torch.as_tensor(v) for k, v in X.items()}
+        self.y = None if y is None else torch.as_tensor(y)
+
+    def __len__(self):
+        return len(next(iter(self.X.values())))
+
+    def __getitem__(self, i):
+        xi = {k: v[i] for k, v in self.X.items()}
+        return xi, (torch.zeros(()) if self.y is None else self.y[i])
+
+
+class BatchIterator:
+    """Yields ``(dict of tensor slices, y slice)`` without per-row collation."""
+
+    def __init__(self, dataset, batch_size, shuffle=False, seed=0):
+        self.dataset = dataset
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self):
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self):
+        n = len(self.dataset)
+        order = torch.randperm(n, generator=self.generator) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                sl = slice(start, start + self.batch_size)
+            else:
+                sl = order[start:start + self.batch_size]
+            xb = {k: v[sl] for k, v in self.dataset.X.items()}
+            yb = None if self.dataset.y is None else self.dataset.y[sl]
+            yield xb, yb
+
+
+class StopPhase(Exception):
+    """Raised by the early-stopping callback to end the current phase."""
+
+
+class OMIBNet(NeuralNet):
+    """The skorch net behind every OMIB estimator (private).
+
+    ``phase`` ("warmup" or "main") selects the loss; ``beta`` and the task
+    object are set by the estimator before each phase.
+    """
+
+    def __init__(self, *args, task=None, beta=0.0, dynamic_r=True,
+                 r_momentum=0.9, r_clip=(0.05, 1.95), iterator_seed=0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.iterator_seed = iterator_seed
+        self.task = task
+        self.beta = beta
+        self.dynamic_r = dynamic_r
+        self.r_momentum = r_momentum
+        self.r_clip = r_clip
+        self.phase = "warmup"
+        self.d_ema = None
+
+    # -- phases ---------------------------------------------------------
+    def run_phase(self, phase, dataset_train, epochs):
+        """Train ``epochs`` epochs of ``phase``; early stopping may end it sooner."""
+        self.phase = phase
+        if epochs <= 0:
+            return
+        try:
+            self.fit_loop(dataset_train, None, epochs=epochs)
+        except StopPhase:
+            pass
+
+    @property
+    def r(self):
+        """Current weights r_i, modality 1 first (always 1)."""
+        n_mod = self.module_.n_modalities
+        if not self.dynamic_r or self.d_ema is None or n_mod == 1:
+            return torch.ones(n_mod)
+        return r_weights(self.d_ema, self.r_clip)
+
+    # -- skorch extension points ----------------------------------------
+    def get_iterator(self, dataset, training=False):
+        return BatchIterator(
+            dataset, self.batch_size, shuffle=training,
+            seed=self.iterator_seed + len(self.history),
+        )
+
+    def train_step_single(self, batch, **fit_params):
+        self._set_training(True)
+        Xi, yi = unpack_data(batch)
+        loss, out = self._phase_loss(Xi, yi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": out}
+
+    def validation_step(self, batch, **fit_params):
+        self._set_training(False)
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad():
+            loss, out = self._phase_loss(Xi, yi, training=False)
+        return {"loss": loss, "y_pred": out}
+
+    def _phase_loss(self, Xi, yi, training):
+        Xi = {k: v.to(self.device) for k, v in Xi.items()}
+        yi = None if yi is None else yi.to(self.device)
+        module, task = self.module_, self.task
+        if self.phase == "warmup":
+            out = module.forward_warmup(**Xi)
+            losses = [
+                task.loss(y_hat_i, yi, module.trb_centers[i])
+                for i, y_hat_i in enumerate(out["trb"])
+            ]
+            return torch.stack(losses).sum(), out["trb"][0]
+
+        out = module.forward_train(**Xi)
+        task_loss = task.loss(out["y_hat"], yi, module.center)
+        if not training:
+            # Validation monitors what prediction uses: the fusion head.
+            return task_loss, out["y_hat"]
+        trb_losses = [
+            task.loss(y_hat_i, yi, module.trb_centers[i])
+            for i, y_hat_i in enumerate(out["trb"])
+        ]
+        kls = torch.stack([gaussian_kl(m, lv).mean() for m, lv in zip(out["mu"], out["logvar"])])
+        if training and module.n_modalities > 1:
+            self._update_divergences(out)
+        r = self.r.to(kls.device)
+        loss = task_loss + self.beta * torch.sum(r * kls) + torch.stack(trb_losses).sum()
+        self.history.record_batch("kl", kls.detach().cpu().tolist())
+        return loss, out["y_hat"]
+
+    def _update_divergences(self, out):
+        module, task = self.module_, self.task
+        with torch.no_grad():
+            y_hat = out["y_hat"] - module.center
+            d = torch.stack([
+                task.divergence(y_hat_i - module.trb_centers[i], y_hat).mean()
+                for i, y_hat_i in enumerate(out["trb"])
+            ]).cpu()
+        if self.d_ema is None:
+            self.d_ema = d
+        else:
+            m = self.r_momentum
+            self.d_ema = m * self.d_ema + (1 - m) * d
+
+
+def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
+    """r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2), clipped.
+
+    ``d`` holds D_1..D_M; r_1 is 1 by definition. Both D near 0 gives r = 1.
+    """
+    d = torch.as_tensor(d, dtype=torch.float32)
+    ratio = (d + eps) / (d[0] + eps)
+    r = 2.0 / (1.0 + ratio**2)
+    r = r.clamp(clip[0], clip[1])
+    r[0] = 1.0
+    return r
+
+
+class PhaseRecorder(Callback):
+    """Writes the phase, beta and the weights r into skorch's history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("phase", net.phase)
+        if net.phase == "main":
+            net.history.record("r", net.r.tolist())
+            kls = net.history[-1, "batches"]
+            kl_values = [b["kl"] for b in kls if "kl" in b]
+            if kl_values:
+                net.history.record("kl", np.mean(kl_values, axis=0).tolist())
+
+
+class PhaseEarlyStopping(Callback):
+    """Stops a phase when the validation loss has not improved by ``tol`` for
+    ``patience`` epochs, and restores the best weights of that phase."""
+
+    def __init__(self, patience=10, tol=1e-4):
+        self.patience = patience
+        self.tol = tol
+
+    def initialize(self):
+        self.reset()
+        return self
+
+    def reset(self):
+        self.best_loss_ = math.inf
+        self.best_state_ = None
+        self.best_epoch_ = None
+        self.bad_epochs_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        loss = net.history[-1, "valid_loss"]
+        if loss < self.best_loss_ - self.tol:
+            self.best_loss_ = loss
+            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            self.best_epoch_ = len(net.history)
+            self.bad_epochs_ = 0
+            net.history.record("best_in_phase", True)
+        else:
+            self.bad_epochs_ += 1
+            net.history.record("best_in_phase", False)
+            if self.bad_epochs_ >= self.patience:
+                raise StopPhase
+
+    def restore_best(self, net):
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)

@@ -1,0 +1,105 @@
+"""The paper's synthetic SIM data (Sec. 6.2, App. F)."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+_SIM_CASES = {"SIM-I": (500, 100), "SIM-II": (100, 500), "SIM-III": (300, 300)}
+
+
+@validate_params(
+    {
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "shared_relevant": [Interval(Integral, 0, None, closed="left")],
+        "shared_superfluous": [Interval(Integral, 0, None, closed="left")],
+        "specific_relevant": [tuple, list, StrOptions(set(_SIM_CASES))],
+        "specific_superfluous": [tuple, list],
+        "return_oracle": ["boolean"],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_multimodal_classification(
+    n_samples=10000,
+    *,
+    shared_relevant=200,
+    shared_superfluous=200,
+    specific_relevant="SIM-I",
+    specific_superfluous=(200, 200),
+    return_oracle=False,
+    random_state=None,
+):
+    """Generate the paper's SIM data: modalities with shared and specific,
+    relevant and superfluous blocks.
+
+    Every block is i.i.d. standard Gaussian: a shared relevant block a0, a
+    shared superfluous block b0, and for each modality m a specific relevant
+    block a_m and a specific superfluous block b_m. Modality m is
+    ``[a0, b0, a_m, b_m]`` and ``y = 1`` when ``<delta, [a0, a_1, ..., a_M]> > 0``
+    for a Gaussian ``delta`` drawn once.
+
+    Parameters
+    ----------
+    n_samples : int, default=10000
+        Number of samples.
+    shared_relevant : int, default=200
+        Width of a0.
+    shared_superfluous : int, default=200
+        Width of b0.
+    specific_relevant : {"SIM-I", "SIM-II", "SIM-III"} or tuple of int, \
+            default="SIM-I"
+        Widths of a_1..a_M; the names give the paper's cases: (500, 100),
+        (100, 500) and (300, 300). The number of entries is the number of
+        modalities M.
+    specific_superfluous : tuple of int, default=(200, 200)
+        Widths of b_1..b_M (the paper does not state them).
+    return_oracle : bool, default=False
+        Also return the relevant features ``[a0, a_1, ..., a_M]``.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : list of ndarray of shape (n_samples, n_features_m)
+        The modalities.
+    y : ndarray of shape (n_samples,)
+        Binary labels.
+    oracle : ndarray of shape (n_samples, n_relevant)
+        Only when ``return_oracle=True``.
+
+    Examples
+    --------
+    >>> from omib_sklearn.datasets import make_multimodal_classification
+    >>> X, y = make_multimodal_classification(n_samples=100, random_state=0)
+    >>> [x.shape for x in X], y.shape
+    ([(100, 1100), (100, 700)], (100,))
+    """
+    if isinstance(specific_relevant, str):
+        specific_relevant = _SIM_CASES[specific_relevant]
+    specific_relevant = tuple(int(w) for w in specific_relevant)
+    specific_superfluous = tuple(int(w) for w in specific_superfluous)
+    if len(specific_relevant) != len(specific_superfluous):
+        raise ValueError(
+            f"specific_relevant has {len(specific_relevant)} entries and "
+            f"specific_superfluous {len(specific_superfluous)}; give one per modality."
+        )
+    if len(specific_relevant) == 0:
+        raise ValueError("Give at least one modality (one entry in specific_relevant).")
+    if any(w < 0 for w in specific_relevant + specific_superfluous):
+        raise ValueError("Block widths must be non-negative.")
+    rng = check_random_state(random_state)
+    a0 = rng.standard_normal((n_samples, shared_relevant))
+    b0 = rng.standard_normal((n_samples, shared_superfluous))
+    a = [rng.standard_normal((n_samples, w)) for w in specific_relevant]
+    b = [rng.standard_normal((n_samples, w)) for w in specific_superfluous]
+    oracle = np.hstack([a0] + a)
+    if oracle.shape[1] == 0:
+        raise ValueError("There is no relevant block: the labels would be constant.")
+    delta = rng.standard_normal(oracle.shape[1])
+    y = (oracle @ delta > 0).astype(np.int64)
+    X = [np.hstack([a0, b0, a_m, b_m]) for a_m, b_m in zip(a, b)]
+    if return_oracle:
+        return X, y, oracle
+    return X, y

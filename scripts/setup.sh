@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Create .venv and install omib_sklearn with its test extras (idempotent).
+# torch: where the CPU wheel torch==2.13.0 lies on local disk (pip's
+# find-links on these machines), install it first so the "torch>=2.1"
+# requirement is met without downloading a multi-GB CUDA build. Elsewhere pip
+# resolves torch from the requirement as usual.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+. .venv/bin/activate
+python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+if ! python -c "import torch" >/dev/null 2>&1; then
+  if ls /opt/wheels/torch-*cpu*.whl >/dev/null 2>&1; then
+    python -m pip install -q --find-links /opt/wheels "torch==$(ls /opt/wheels/torch-*cpu*.whl | head -1 | sed -E 's/.*torch-([0-9.]+)\+cpu.*/\1/')"
+  else
+    python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu || python -m pip install -q torch
+  fi
+fi
+python -m pip install -q -e ".[test]"
