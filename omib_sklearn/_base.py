@@ -6,6 +6,7 @@ main training -> transform / predict. Each estimator only adds its task
 """
 
 import copy
+import time
 import warnings
 from numbers import Integral, Real
 
@@ -138,13 +139,19 @@ class BaseOMIB(BaseEstimator):
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         devices = [torch.device(self.device)] if torch.device(self.device).type == "cuda" else []
+        clock = time.perf_counter
+        self.fit_times_ = {}
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
+            start = clock()
             self._choose_beta(arrays, rng)
+            self.fit_times_["beta"] = clock() - start
             train, valid = self._split(arrays, target, rng)
             self.net_ = self._build_net(arrays, train, valid, seed)
-            self._run_phase("warmup", train, self.warmup_epochs)
-            self._run_phase("main", train, self.max_epochs)
+            for phase, epochs in (("warmup", self.warmup_epochs), ("main", self.max_epochs)):
+                start = clock()
+                self._run_phase(phase, train, epochs)
+                self.fit_times_[phase] = clock() - start
         self._collect_fitted_attributes()
         return self
 

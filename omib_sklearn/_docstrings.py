@@ -88,6 +88,9 @@ ATTRIBUTES = """\
         losses (and r and the KL per modality in the main phase).
     n_epochs_ : dict
         Epochs run in each phase.
+    fit_times_ : dict
+        Wall time in seconds of each stage of fit: "beta" (MINE and the
+        choice of beta), "warmup" and "main".
     n_modalities_ : int
         Number of modalities seen in fit.
     modality_names_ : list of str

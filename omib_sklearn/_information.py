@@ -57,13 +57,14 @@ class MINE(BaseEstimator):
 
     Parameters
     ----------
-    hidden : int, default=64
-        Hidden width of the statistics network.
-    n_steps : int, default=1000
+    hidden : int, default=16
+        Hidden width of the statistics network (which also has a quadratic
+        term, exact for Gaussian pairs).
+    n_steps : int, default=500
         Optimization steps.
     batch_size : int, default=512
         Rows per step.
-    lr : float, default=1e-3
+    lr : float, default=5e-3
         Adam learning rate.
     ema_decay : float, default=0.99
         Decay of the moving average of E[exp T] used in the gradient.
@@ -114,10 +115,10 @@ class MINE(BaseEstimator):
 
     def __init__(
         self,
-        hidden=64,
-        n_steps=1000,
+        hidden=16,
+        n_steps=500,
         batch_size=512,
-        lr=1e-3,
+        lr=5e-3,
         ema_decay=0.99,
         eval_fraction=0.3,
         random_state=None,

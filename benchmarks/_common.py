@@ -1,0 +1,76 @@
+"""Shared helpers of the benchmark scripts: data sets, splits, parallel runs."""
+
+import os
+import time
+import warnings
+
+import numpy as np
+from sklearn.model_selection import StratifiedKFold, train_test_split
+
+from omib_sklearn.datasets import load_multiple_features, make_multimodal_classification
+
+# LogisticRegressionCV announces default changes of scikit-learn 1.10/1.11.
+warnings.filterwarnings("ignore", category=FutureWarning)
+
+SIM_CASES = ("SIM-I", "SIM-II", "SIM-III")
+
+
+def sim_split(case, seed, n_samples=None):
+    """The paper's protocol: 10,000 samples, 9:1 train/test split
+    (BENCH_N in the environment shrinks it for smoke runs)."""
+    n_samples = n_samples or int(os.environ.get("BENCH_N", "10000"))
+    X, y, oracle = make_multimodal_classification(
+        n_samples=n_samples, specific_relevant=case, return_oracle=True, random_state=seed
+    )
+    tr, te = train_test_split(np.arange(len(y)), test_size=0.1, random_state=seed, stratify=y)
+    return [x[tr] for x in X], y[tr], [x[te] for x in X], y[te], oracle[tr], oracle[te]
+
+
+def mfeat_folds(seed=0, n_splits=5):
+    X, y = load_multiple_features(views=("fou", "pix"), return_X_y=True)
+    for tr, te in StratifiedKFold(n_splits, shuffle=True, random_state=seed).split(X[0], y):
+        yield [x[tr] for x in X], y[tr], [x[te] for x in X], y[te]
+
+
+def sampled_accuracy(clf, X, y, seed=0):
+    """Accuracy with zeta sampled from the bottleneck (reveals a collapse that
+    predictions with zeta = mu hide)."""
+    import torch
+
+    from omib_sklearn._modalities import check_modalities
+
+    arrays = check_modalities(clf, X, reset=False)
+    module = clf.module_.eval()
+    device = next(module.parameters()).device
+    with torch.no_grad(), torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
+        torch.manual_seed(seed)
+        logits, _ = module(sample=True, **{f"m{i}": torch.as_tensor(a, device=device) for i, a in enumerate(arrays)})
+    pred = clf.classes_[logits.argmax(1).cpu().numpy()]
+    return float(np.mean(pred == y))
+
+
+def run_parallel(fn, jobs, workers):
+    """Run ``fn(job)`` for each job, in ``workers`` processes (1: in-process)."""
+    if workers <= 1:
+        return [fn(j) for j in jobs]
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    with ctx.Pool(workers, initializer=_init_worker) as pool:
+        return pool.map(fn, jobs, chunksize=1)
+
+
+def _init_worker():
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
+    warnings.filterwarnings("ignore", category=FutureWarning)
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start

@@ -1,0 +1,140 @@
+"""Where does beta="auto" land? Sweep beta over a log grid (1e-6 .. 10) on
+SIM-I, SIM-II, SIM-III (3 seeds, 9:1 split) and UCI mfeat fou+pix (5-fold CV),
+beside beta="auto" (MINE bounds) and logistic regression baselines.
+
+Accuracy is reported with zeta = mu (what predict uses) and with sampled zeta
+(a large gap reveals a collapsed bottleneck).
+
+Run: python benchmarks/bench_beta_sweep.py [--device cuda] [--workers 12]
+     [--params '{"lr": 3e-4}'] [--json out.json] [--png sweep.png]
+"""
+
+import argparse
+import json
+
+import numpy as np
+
+from _common import SIM_CASES, Timer, mfeat_folds, run_parallel, sampled_accuracy, sim_split
+
+BETAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
+
+
+def fit_one(job):
+    from omib_sklearn import OMIBClassifier
+
+    data, seed, beta, params, device = job
+    if data == "mfeat":
+        Xtr, ytr, Xte, yte = list(mfeat_folds())[seed]
+        rs = 0
+    else:
+        Xtr, ytr, Xte, yte, _, _ = sim_split(data, seed)
+        rs = seed
+    clf = OMIBClassifier(beta=beta, random_state=rs, device=device, **params)
+    with Timer() as t:
+        clf.fit(Xtr, ytr)
+    return {
+        "data": data, "seed": seed, "beta_arg": beta, "beta": clf.beta_,
+        "bounds": clf.beta_bounds_, "acc": clf.score(Xte, yte),
+        "acc_sampled": sampled_accuracy(clf, Xte, yte), "seconds": t.seconds,
+        "fit_times": clf.fit_times_, "r": clf.r_.tolist(),
+        "information": None if clf.information_ is None else clf.information_.tolist(),
+        "kl": clf.history_["main"][-1].get("kl"),
+    }
+
+
+def baselines(data):
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    def lr():
+        return make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=8, max_iter=3000))
+
+    out = {"union": [], "best_single": []}
+    splits = (list(mfeat_folds()) if data == "mfeat"
+              else [sim_split(data, s)[:4] for s in range(3)])
+    for Xtr, ytr, Xte, yte in splits:
+        out["union"].append(lr().fit(np.hstack(Xtr), ytr).score(np.hstack(Xte), yte))
+        out["best_single"].append(max(lr().fit(a, ytr).score(b, yte) for a, b in zip(Xtr, Xte)))
+    return {k: float(np.mean(v)) for k, v in out.items()}
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--params", default="{}", help="JSON of OMIBClassifier parameters")
+    ap.add_argument("--datasets", default=",".join(SIM_CASES + ("mfeat",)))
+    ap.add_argument("--json")
+    ap.add_argument("--png")
+    args = ap.parse_args()
+    params = json.loads(args.params)
+    datasets = args.datasets.split(",")
+    jobs = []
+    for data in datasets:
+        seeds = range(5) if data == "mfeat" else range(3)
+        for beta in BETAS + ["auto"]:
+            jobs += [(data, s, beta, params, args.device) for s in seeds]
+    rows = run_parallel(fit_one, jobs, args.workers)
+    base = dict(zip(datasets, run_parallel(baselines, datasets, min(args.workers, len(datasets)))))
+
+    print(f"beta sweep; OMIBClassifier params: {params or 'defaults'}; device {args.device}")
+    summary = {}
+    for data in datasets:
+        mine = [r for r in rows if r["data"] == data]
+        auto = [r for r in mine if r["beta_arg"] == "auto"]
+        lows = [r["bounds"][0] for r in auto]
+        highs = [r["bounds"][1] for r in auto]
+        print(f"\n{data}: M_l = {np.mean(lows):.3g}, M_u = {np.mean(highs):.3g} "
+              f"(mean over {len(auto)} fits); LogisticRegression union {base[data]['union']:.4f}, "
+              f"best single modality {base[data]['best_single']:.4f}")
+        print(f"{'beta':>10} | {'acc (mu)':>9} {'+-':>6} | {'acc (sampled)':>13} | {'r_2':>5} | {'s/fit':>6}")
+        best = 0
+        table = []
+        for beta in BETAS + ["auto"]:
+            rs = [r for r in mine if r["beta_arg"] == beta]
+            acc = np.mean([r["acc"] for r in rs])
+            if beta != "auto":
+                best = max(best, acc)
+            label = f"auto {np.mean([r['beta'] for r in rs]):.2g}" if beta == "auto" else f"{beta:.0e}"
+            table.append((beta, acc))
+            print(f"{label:>10} | {acc:>9.4f} {np.std([r['acc'] for r in rs]):>6.4f} | "
+                  f"{np.mean([r['acc_sampled'] for r in rs]):>13.4f} | "
+                  f"{np.mean([r['r'][1] for r in rs]):>5.2f} | {np.mean([r['seconds'] for r in rs]):>6.1f}")
+        auto_acc = dict(table)["auto"]
+        share = np.mean([r["fit_times"]["beta"] / sum(r["fit_times"].values()) for r in auto])
+        print(f"auto vs best of sweep: {auto_acc:.4f} vs {best:.4f} (gap {best - auto_acc:+.4f}); "
+              f"beta selection = {100 * share:.1f}% of fit time")
+        summary[data] = {"auto": auto_acc, "best": best, "table": table, **base[data]}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"params": params, "rows": rows, "baselines": base, "summary": summary}, f, default=float)
+    if args.png:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2))
+        for ax, data in zip(np.atleast_1d(axes), datasets):
+            mine = [r for r in rows if r["data"] == data]
+            accs = [np.mean([r["acc"] for r in mine if r["beta_arg"] == b]) for b in BETAS]
+            samp = [np.mean([r["acc_sampled"] for r in mine if r["beta_arg"] == b]) for b in BETAS]
+            ax.semilogx(BETAS, accs, "o-", label="zeta = mu")
+            ax.semilogx(BETAS, samp, "s--", label="sampled zeta")
+            auto = [r for r in mine if r["beta_arg"] == "auto"]
+            ax.axvspan(np.mean([r["bounds"][0] for r in auto]), np.mean([r["bounds"][1] for r in auto]),
+                       color="C2", alpha=0.3, label="[M_l, M_u]")
+            ax.plot([np.mean([r["beta"] for r in auto])], [np.mean([r["acc"] for r in auto])], "r*",
+                    ms=12, label="beta='auto'")
+            ax.axhline(base[data]["union"], color="gray", ls=":", label="LogReg union")
+            ax.set_title(data)
+            ax.set_xlabel("beta")
+        np.atleast_1d(axes)[0].set_ylabel("test accuracy")
+        np.atleast_1d(axes)[0].legend(fontsize=7)
+        fig.tight_layout()
+        fig.savefig(args.png, dpi=110)
+
+
+if __name__ == "__main__":
+    main()

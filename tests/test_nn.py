@@ -1,0 +1,88 @@
+"""Torch modules and the training helpers (KL, r)."""
+
+import numpy as np
+import pytest
+import torch
+from torch.distributions import Normal, kl_divergence
+
+from omib_sklearn.nn import OMIBModule, StatisticsNetwork
+from omib_sklearn.nn._modules import gaussian_kl
+from omib_sklearn._training import r_weights
+
+
+def test_gaussian_kl_matches_torch_distributions():
+    torch.manual_seed(0)
+    mu, logvar = torch.randn(7, 5), torch.randn(7, 5)
+    expected = kl_divergence(
+        Normal(mu, torch.exp(0.5 * logvar)), Normal(torch.zeros(5), torch.ones(5))
+    ).sum(1)
+    torch.testing.assert_close(gaussian_kl(mu, logvar), expected, rtol=1e-5, atol=1e-6)
+
+
+def test_gaussian_kl_zero_at_prior():
+    assert torch.all(gaussian_kl(torch.zeros(3, 4), torch.zeros(3, 4)) == 0)
+
+
+def test_r_is_one_for_equal_divergences():
+    torch.testing.assert_close(r_weights([0.3, 0.3, 0.3]), torch.ones(3))
+
+
+def test_r_formula_and_limits():
+    # r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2)
+    r = r_weights([1.0, 2.0, 0.5])
+    expected = 1 - np.tanh(np.log([1.0, 2.0, 0.5]))
+    np.testing.assert_allclose(r.numpy(), expected, rtol=1e-5)
+    np.testing.assert_allclose(r.numpy(), [1.0, 0.4, 1.6], rtol=1e-5)
+    assert r_weights([1.0, 1e6])[1] < 1e-6  # -> 0 when modality i misses much more
+    assert r_weights([1.0, 1e-6])[1] > 2 - 1e-6  # -> 2 when it misses nothing
+
+
+def test_r_has_no_nan_when_both_divergences_vanish():
+    r = r_weights([0.0, 0.0])
+    assert torch.all(torch.isfinite(r))
+    torch.testing.assert_close(r, torch.ones(2))
+
+
+def test_r_clipping_keeps_weights_away_from_0_and_2():
+    r = r_weights([1.0, 1e6, 1e-6], clip=(0.05, 1.95))
+    np.testing.assert_allclose(r.numpy(), [1.0, 0.05, 1.95], rtol=1e-6)
+
+
+@pytest.mark.parametrize("widths", [[5, 3], [5, 3, 4]])
+@pytest.mark.parametrize("head,out_dim", [("linear", 3), ("svdd", 16)])
+def test_module_output_shapes(widths, head, out_dim):
+    torch.manual_seed(0)
+    module = OMIBModule(widths, out_dim, head=head, encoder_hidden=(8,), embedding_dim=12,
+                        latent_dim=8, n_heads=2, bias=head != "svdd")
+    x = {f"m{i}": torch.randn(6, w) for i, w in enumerate(widths)}
+    y_hat, xi = module(**x)
+    assert y_hat.shape == (6, out_dim) and xi.shape == (6, 8)
+    train = module.forward_train(**x)
+    assert len(train["trb"]) == len(widths) == len(train["mu"]) == len(train["logvar"])
+    assert all(t.shape == (6, out_dim) for t in train["trb"])
+    assert all(m.shape == (6, 8) for m in train["mu"])
+    warm = module.forward_warmup(**x)
+    assert len(warm["trb"]) == len(widths)
+
+
+def test_svdd_module_has_no_bias_terms():
+    module = OMIBModule([4, 4], 8, head="svdd", encoder_hidden=(8,), embedding_dim=8,
+                        latent_dim=4, n_heads=2, bias=False)
+    names = [n for n, _ in module.named_parameters()]
+    assert not [n for n in names if n.endswith("bias")]
+
+
+def test_eval_forward_is_deterministic_and_uses_mu():
+    torch.manual_seed(0)
+    module = OMIBModule([4, 3], 2, encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2).eval()
+    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
+    a, b = module(**x), module(**x)
+    torch.testing.assert_close(a[1], b[1])
+    sampled = module(sample=True, **x)[1]
+    assert not torch.allclose(sampled, a[1])
+
+
+def test_statistics_network_shapes():
+    net = StatisticsNetwork(3, 2, 1, hidden=4)
+    out = net(torch.randn(3, 10, 2), torch.randn(3, 10, 1))
+    assert out.shape == (3, 10)
