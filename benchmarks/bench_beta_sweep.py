@@ -11,6 +11,7 @@ Run: python benchmarks/bench_beta_sweep.py [--device cuda] [--workers 12]
 
 import argparse
 import json
+import os
 
 import numpy as np
 
@@ -52,7 +53,7 @@ def baselines(data):
 
     out = {"union": [], "best_single": []}
     splits = (list(mfeat_folds()) if data == "mfeat"
-              else [sim_split(data, s)[:4] for s in range(3)])
+              else [sim_split(data, s)[:4] for s in range(int(os.environ.get("BENCH_SEEDS", "3")))])
     for Xtr, ytr, Xte, yte in splits:
         out["union"].append(lr().fit(np.hstack(Xtr), ytr).score(np.hstack(Xte), yte))
         out["best_single"].append(max(lr().fit(a, ytr).score(b, yte) for a, b in zip(Xtr, Xte)))
@@ -65,16 +66,21 @@ def main():
     ap.add_argument("--workers", type=int, default=1)
     ap.add_argument("--params", default="{}", help="JSON of OMIBClassifier parameters")
     ap.add_argument("--datasets", default=",".join(SIM_CASES + ("mfeat",)))
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per SIM case (mfeat: 5 folds)")
+    ap.add_argument("--betas", default=",".join(map(str, BETAS)))
     ap.add_argument("--json")
     ap.add_argument("--png")
     args = ap.parse_args()
     params = json.loads(args.params)
     datasets = args.datasets.split(",")
+    global BETAS
+    BETAS = [float(b) for b in args.betas.split(",")]
     jobs = []
     for data in datasets:
-        seeds = range(5) if data == "mfeat" else range(3)
+        seeds = range(5) if data == "mfeat" else range(args.seeds)
         for beta in BETAS + ["auto"]:
             jobs += [(data, s, beta, params, args.device) for s in seeds]
+    os.environ["BENCH_SEEDS"] = str(args.seeds)
     rows = run_parallel(fit_one, jobs, args.workers)
     base = dict(zip(datasets, run_parallel(baselines, datasets, min(args.workers, len(datasets)))))
 

@@ -48,6 +48,7 @@ class BaseOMIB(BaseEstimator):
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
+        "input_dropout": [Interval(Real, 0, 1, closed="left")],
         "dynamic_r": ["boolean"],
         "standardize": ["boolean"],
         "early_stopping": ["boolean"],
@@ -66,23 +67,24 @@ class BaseOMIB(BaseEstimator):
         modalities=None,
         beta="auto",
         information="channels",
-        info_noise=1.0,
+        info_noise=0.1,
         mine_steps=150,
-        warmup_epochs=2,
-        max_epochs=30,
+        warmup_epochs=10,
+        max_epochs=100,
         batch_size=128,
-        lr=1e-3,
+        lr=3e-4,
         weight_decay=0.0,
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
         dropout=0.0,
-        dynamic_r=True,
+        input_dropout=0.0,
+        dynamic_r=False,
         standardize=True,
-        early_stopping=False,
+        early_stopping=True,
         validation_fraction=0.1,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         tol=1e-4,
         callbacks=None,
         device="cpu",
@@ -104,6 +106,7 @@ class BaseOMIB(BaseEstimator):
         self.latent_dim = latent_dim
         self.n_heads = n_heads
         self.dropout = dropout
+        self.input_dropout = input_dropout
         self.dynamic_r = dynamic_r
         self.standardize = standardize
         self.early_stopping = early_stopping
@@ -237,6 +240,7 @@ class BaseOMIB(BaseEstimator):
             encoder_hidden=tuple(self.encoder_hidden),
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
             n_heads=self.n_heads, dropout=self.dropout,
+            input_dropout=self.input_dropout,
             bias=task.head != "svdd",
         )
         if self.standardize:
@@ -263,7 +267,7 @@ class BaseOMIB(BaseEstimator):
             callbacks=callbacks,
             device=self.device,
             verbose=int(self.verbose),
-            callbacks__print_log__keys_ignored=["kl", "r", "best_in_phase"],
+            callbacks__print_log__keys_ignored=["kl", "r", "best_in_phase", "valid_score_sum"],
             task=task,
             beta=self.beta_,
             dynamic_r=self.dynamic_r,

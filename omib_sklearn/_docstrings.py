@@ -17,17 +17,22 @@ PARAMETERS = """\
         features, summed over decorrelated 1-D channels (finite and stable).
         "raw": the paper's MINE(v_i, v_i) on whole vectors (ill-posed for
         continuous data; kept for comparison).
-    info_noise : float, default=1.0
-        Resolution of the noise channel, in feature standard deviations.
+    info_noise : float, default=0.1
+        Resolution of the noise channel, in feature standard deviations: the
+        information is that of the features measured to about a tenth of
+        their spread. Finer resolution means more nats and a smaller beta.
     mine_steps : int, default=150
         Optimization steps of MINE.
-    warmup_epochs : int, default=2
-        Epochs of phase 1 (encoders and task-relevance heads with noise).
-    max_epochs : int, default=30
+    warmup_epochs : int, default=10
+        Epochs of phase 1 (encoders and task-relevance heads with noise), at
+        most: with ``early_stopping`` the warm-up ends, and its best weights
+        are kept, once its validation score stops improving (a long warm-up
+        memorizes the training set; see ``docs/beta_selection.md``).
+    max_epochs : int, default=100
         Epochs of phase 2 (the whole network), at most.
     batch_size : int, default=128
         Mini-batch size of both phases.
-    lr : float, default=1e-3
+    lr : float, default=3e-4
         Adam learning rate.
     weight_decay : float, default=0.0
         Decoupled weight decay (AdamW) when positive.
@@ -41,23 +46,30 @@ PARAMETERS = """\
         Attention heads of the fusion block; must divide ``latent_dim``.
     dropout : float, default=0.0
         Dropout after the hidden layers of the encoders.
-    dynamic_r : bool, default=True
+    input_dropout : float, default=0.0
+        Dropout on the standardized inputs of the encoders; for the first
+        layer it acts as an adaptive L2 penalty (Wager et al., 2013).
+    dynamic_r : bool, default=False
         Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
-        moving average of the divergences D_i; False fixes r_i = 1.
+        moving average of the divergences D_i, clipped to [0.05, 1.95];
+        False fixes r_i = 1. Off by default: in our ablation it did not
+        improve accuracy (``benchmarks/bench_dynamic_r.py``).
     standardize : bool, default=True
         Standardize each feature with the training mean and std inside the
         network.
-    early_stopping : bool, default=False
+    early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training rows (stratified for
-        classification) and stop each phase when its validation loss has not
-        improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the best
-        weights of the phase.
+        classification) and stop each phase when its validation score
+        (accuracy for classification, minus the squared error otherwise) has
+        not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the
+        best weights of the phase. False trains on all rows for exactly
+        ``warmup_epochs`` and ``max_epochs``.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
-    n_iter_no_change : int, default=10
+    n_iter_no_change : int, default=5
         Patience of early stopping, in epochs.
     tol : float, default=1e-4
-        Least improvement of the validation loss that counts.
+        Least improvement of the validation score that counts.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (or ``(name, callback)`` pairs) for the private
         net; they are deep-copied at fit.

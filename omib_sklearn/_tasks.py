@@ -19,6 +19,11 @@ class ClassificationTask:
     def loss(self, y_hat, y, center=None):
         return F.cross_entropy(y_hat, y)
 
+    def score_sum(self, y_hat, y, center=None):
+        """Sum over the batch of the validation score (higher is better):
+        correct predictions, as MLPClassifier's early stopping uses."""
+        return (y_hat.argmax(1) == y).sum()
+
     def divergence(self, y_hat_i, y_hat):
         """Per-sample KL( p(y | xi, z_i) || p(y | xi) )."""
         log_p_i = F.log_softmax(y_hat_i, dim=1)
@@ -37,6 +42,9 @@ class RegressionTask:
     def loss(self, y_hat, y, center=None):
         return F.mse_loss(y_hat, y)
 
+    def score_sum(self, y_hat, y, center=None):
+        return -torch.sum((y_hat - y) ** 2) / y.shape[1]
+
     def divergence(self, y_hat_i, y_hat):
         return 0.5 * torch.sum((y_hat_i - y_hat) ** 2, dim=1)
 
@@ -51,6 +59,9 @@ class SVDDTask:
 
     def loss(self, y_hat, y, center=None):
         return torch.mean(torch.sum((y_hat - center) ** 2, dim=1))
+
+    def score_sum(self, y_hat, y, center=None):
+        return -torch.sum((y_hat - center) ** 2)
 
     def divergence(self, y_hat_i, y_hat):
         return 0.5 * torch.sum((y_hat_i - y_hat) ** 2, dim=1)

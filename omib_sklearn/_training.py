@@ -115,14 +115,24 @@ class OMIBNet(NeuralNet):
         Xi, yi = unpack_data(batch)
         loss, out = self._phase_loss(Xi, yi, training=True)
         loss.backward()
-        return {"loss": loss, "y_pred": out}
+        return {"loss": loss, "y_pred": out.get("y_hat", out["trb"][0])}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
         Xi, yi = unpack_data(batch)
         with torch.no_grad():
             loss, out = self._phase_loss(Xi, yi, training=False)
-        return {"loss": loss, "y_pred": out}
+            # The task's score feeds early stopping (PhaseEarlyStopping).
+            module, task = self.module_, self.task
+            yi = None if yi is None else yi.to(self.device)
+            if self.phase == "warmup":
+                score = sum(
+                    task.score_sum(o, yi, module.trb_centers[i]) for i, o in enumerate(out["trb"])
+                ) / len(out["trb"])
+            else:
+                score = task.score_sum(out["y_hat"], yi, module.center)
+        self.history.record_batch("valid_score_sum", float(score))
+        return {"loss": loss, "y_pred": out.get("y_hat", out["trb"][0])}
 
     def _phase_loss(self, Xi, yi, training):
         Xi = {k: v.to(self.device) for k, v in Xi.items()}
@@ -134,13 +144,13 @@ class OMIBNet(NeuralNet):
                 task.loss(y_hat_i, yi, module.trb_centers[i])
                 for i, y_hat_i in enumerate(out["trb"])
             ]
-            return torch.stack(losses).sum(), out["trb"][0]
+            return torch.stack(losses).sum(), out
 
         out = module.forward_train(**Xi)
         task_loss = task.loss(out["y_hat"], yi, module.center)
         if not training:
             # Validation monitors what prediction uses: the fusion head.
-            return task_loss, out["y_hat"]
+            return task_loss, out
         trb_losses = [
             task.loss(y_hat_i, yi, module.trb_centers[i])
             for i, y_hat_i in enumerate(out["trb"])
@@ -151,7 +161,7 @@ class OMIBNet(NeuralNet):
         r = self.r.to(kls.device)
         loss = task_loss + self.beta * torch.sum(r * kls) + torch.stack(trb_losses).sum()
         self.history.record_batch("kl", kls.detach().cpu().tolist())
-        return loss, out["y_hat"]
+        return loss, out
 
     def _update_divergences(self, out):
         module, task = self.module_, self.task
@@ -195,8 +205,13 @@ class PhaseRecorder(Callback):
 
 
 class PhaseEarlyStopping(Callback):
-    """Stops a phase when the validation loss has not improved by ``tol`` for
-    ``patience`` epochs, and restores the best weights of that phase."""
+    """Stops a phase when the validation score has not improved by ``tol`` for
+    ``patience`` epochs, and restores the best weights of that phase.
+
+    The score is the task's (accuracy for classification, minus the mean
+    squared error for regression and Deep SVDD), as in MLPClassifier: the
+    validation cross-entropy of a classifier keeps rising from growing
+    confidence while its accuracy still improves."""
 
     def __init__(self, patience=10, tol=1e-4):
         self.patience = patience
@@ -213,7 +228,11 @@ class PhaseEarlyStopping(Callback):
         self.bad_epochs_ = 0
 
     def on_epoch_end(self, net, **kwargs):
-        loss = net.history[-1, "valid_loss"]
+        batches = [b for b in net.history[-1, "batches"] if "valid_score_sum" in b]
+        n_valid = sum(b["valid_batch_size"] for b in batches)
+        score = sum(b["valid_score_sum"] for b in batches) / max(n_valid, 1)
+        net.history.record("valid_score", score)
+        loss = -score
         if loss < self.best_loss_ - self.tol:
             self.best_loss_ = loss
             self.best_state_ = copy.deepcopy(net.module_.state_dict())

@@ -11,7 +11,7 @@ from sklearn.exceptions import NotFittedError
 from omib_sklearn import Modalities, OMIBClassifier
 from omib_sklearn.datasets import make_multimodal_classification
 
-FAST = dict(max_epochs=4, warmup_epochs=1, mine_steps=20, encoder_hidden=(32,),
+FAST = dict(max_epochs=4, warmup_epochs=1, mine_steps=20, encoder_hidden=(32,), early_stopping=False,
             embedding_dim=32, latent_dim=8, n_heads=2, batch_size=64)
 
 
@@ -28,7 +28,7 @@ def sim():
 @pytest.fixture(scope="module")
 def fitted(sim):
     (Xtr, ytr), _ = sim
-    return OMIBClassifier(random_state=0, lr=3e-3, **FAST).fit(Xtr, ytr)
+    return OMIBClassifier(random_state=0, lr=3e-3, **{**FAST, "max_epochs": 8}).fit(Xtr, ytr)
 
 
 def test_fit_predict_clearly_above_chance(fitted, sim):
@@ -50,8 +50,8 @@ def test_transform_is_the_embedding(fitted, sim):
 
 def test_fitted_attributes(fitted):
     assert fitted.n_modalities_ == 2
-    assert fitted.n_features_per_modality_ == [18, 16]
-    assert fitted.n_features_in_ == 34
+    assert fitted.n_features_per_modality_ == [20, 18]
+    assert fitted.n_features_in_ == 38
     assert fitted.modality_names_ == ["m0", "m1"]
     low, high = fitted.beta_bounds_
     assert 0 < low <= fitted.beta_ <= high
@@ -59,9 +59,9 @@ def test_fitted_attributes(fitted):
     assert info.shape == (2, 2) and np.all(np.diag(info) > 0)
     assert 0 <= info[0, 1] <= min(info[0, 0], info[1, 1])
     assert fitted.r_.shape == (2,) and fitted.r_[0] == 1.0
-    assert fitted.r_history_.shape == (4, 2)
-    assert len(fitted.history_["warmup"]) == 1 and len(fitted.history_["main"]) == 4
-    assert fitted.n_epochs_ == {"warmup": 1, "main": 4}
+    assert fitted.r_history_.shape == (8, 2)
+    assert len(fitted.history_["warmup"]) == 1 and len(fitted.history_["main"]) == 8
+    assert fitted.n_epochs_ == {"warmup": 1, "main": 8}
     assert np.all(np.isfinite([e["train_loss"] for e in fitted.history_["main"]]))
 
 
@@ -94,7 +94,7 @@ def test_string_labels_and_multiclass():
     X1 = centers[labels] + rng.normal(size=(300, 6))
     X2 = rng.normal(size=(300, 4)) + labels[:, None]
     y = np.array(["cat", "dog", "emu"])[labels]
-    clf = OMIBClassifier(random_state=0, **FAST).fit([X1, X2], y)
+    clf = OMIBClassifier(random_state=0, **{**FAST, "lr": 3e-3, "max_epochs": 10}).fit([X1, X2], y)
     assert list(clf.classes_) == ["cat", "dog", "emu"]
     assert clf.predict_proba([X1, X2]).shape == (300, 3)
     assert clf.score([X1, X2], y) > 0.8
@@ -140,8 +140,9 @@ def test_user_arrays_are_not_modified(sim):
 
 def test_early_stopping_per_phase(sim):
     (Xtr, ytr), (Xte, yte) = sim
-    clf = OMIBClassifier(random_state=0, early_stopping=True, n_iter_no_change=2,
-                         **{**FAST, "max_epochs": 40, "warmup_epochs": 3}).fit(Xtr, ytr)
+    clf = OMIBClassifier(random_state=0, n_iter_no_change=2, lr=3e-3,
+                         **{**FAST, "max_epochs": 40, "warmup_epochs": 3,
+                            "early_stopping": True}).fit(Xtr, ytr)
     assert clf.n_epochs_["warmup"] <= 3
     assert clf.n_epochs_["main"] < 40
     assert all("valid_loss" in e for e in clf.history_["main"])

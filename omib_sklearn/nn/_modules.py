@@ -22,10 +22,14 @@ def _mlp(in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, dropout=0.0)
 class Encoder(nn.Module):
     """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``."""
 
-    def __init__(self, in_dim, hidden, out_dim, *, bias=True, dropout=0.0):
+    def __init__(self, in_dim, hidden, out_dim, *, bias=True, dropout=0.0, input_dropout=0.0):
         super().__init__()
+        # Dropout on the inputs acts as an adaptive L2 penalty on the first
+        # layer (Wager et al., 2013), the layer that overfits wide modalities.
         self.net = nn.Sequential(
-            _mlp(in_dim, hidden, out_dim, bias=bias, dropout=dropout), nn.GELU()
+            nn.Dropout(input_dropout) if input_dropout else nn.Identity(),
+            _mlp(in_dim, hidden, out_dim, bias=bias, dropout=dropout),
+            nn.GELU(),
         )
 
     def forward(self, x):
@@ -111,6 +115,8 @@ class OMIBModule(nn.Module):
         Hidden width of SVDD heads.
     dropout : float
         Dropout after each hidden layer of the encoders.
+    input_dropout : float
+        Dropout on the (standardized) inputs of the encoders.
     bias : bool
         Whether layers have bias terms (False for Deep SVDD).
 
@@ -134,13 +140,15 @@ class OMIBModule(nn.Module):
         vae_hidden=128,
         head_hidden=256,
         dropout=0.0,
+        input_dropout=0.0,
         bias=True,
     ):
         super().__init__()
         self.n_modalities = len(n_features)
         self.latent_dim = latent_dim
         self.encoders = nn.ModuleList(
-            Encoder(p, encoder_hidden, embedding_dim, bias=bias, dropout=dropout)
+            Encoder(p, encoder_hidden, embedding_dim, bias=bias, dropout=dropout,
+                    input_dropout=input_dropout)
             for p in n_features
         )
         self.trb_heads = nn.ModuleList(
