@@ -7,12 +7,33 @@ import numpy as np
 import torch
 from sklearn.base import OutlierMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
 
 from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
 from ._tasks import SVDDTask
-from ._training import ModalityDataset
+
+
+# Relative size of the smallest |c_j|, as a share of the head's output scale.
+CENTER_EPS = 0.1
+
+
+def push_from_zero(c, eps, floor=1e-6):
+    """Move coordinates of ``c`` with ``|c_j| < eps`` to ``+-eps`` (0 goes to +eps).
+
+    A coordinate of the centre at 0 would let the network switch that output
+    unit off and sit on the centre for free (Ruff et al., 2018). Ruff et al.
+    use a fixed ``eps = 0.1``; here ``eps`` is 0.1 times the root mean square
+    of the head's outputs **(our choice)**: the untrained OMIB heads output
+    values well below 0.1, and a fixed 0.1 turns the centre into a
+    placeholder ``(+-0.1, ...)`` far from the data, which ranks samples by how
+    far they reach *towards* that corner instead of by their distance to the
+    mean (on mfeat this inverted the ROC AUC). ``eps`` is floored at ``floor``
+    so exact zeros always move.
+    """
+    eps = torch.clamp(torch.as_tensor(eps, dtype=c.dtype, device=c.device), min=floor)
+    eps = eps.expand_as(c)
+    near = c.abs() < eps
+    return torch.where(near, torch.where(c < 0, -eps, eps), c)
 
 
 class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
@@ -139,37 +160,65 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         Returns
         -------
         self : OMIBAnomalyDetector
+            The fitted detector.
         """
         super().fit(X, None)
-        train_scores = self._scores_after_fit
-        del self._scores_after_fit
+        # Scores of all training rows (also those held out for early stopping).
+        dist = self._distances(X)
+        self._check_collapse(dist)
+        if self.contamination == "auto":
+            # Tukey's upper fence on the squared distances to the centre.
+            q1, q3 = np.percentile(dist, [25, 75])
+            self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
+        else:
+            # As IsolationForest: that share of training scores lies below offset_.
+            self.offset_ = float(np.percentile(-dist, 100.0 * self.contamination))
+        self.decision_scores_ = dist
+        self.threshold_ = -self.offset_
+        self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)
         return self
+
+    def fit_predict(self, X, y=None):
+        """Fit on ``X`` and return its labels: +1 inlier, -1 outlier.
+
+        Same as ``fit(X).predict(X)``, without a second forward pass.
+
+        Parameters
+        ----------
+        X : list, tuple or dict of array-like, Modalities, or array-like
+            The modalities of the training samples.
+        y : Ignored
+            Not used, present for API consistency.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            +1 for inliers, -1 for outliers.
+        """
+        self.fit(X)
+        return np.where(self.labels_ == 1, -1, 1)
 
     def _collect_fitted_attributes(self):
         super()._collect_fitted_attributes()
         self.center_ = self.module_.center.cpu().numpy().astype(np.float64)
-        # Scores of the training data, from the data kept by the net.
-        ds = self._train_dataset
-        del self._train_dataset
-        y_hat, _ = self.net_.forward(ds, training=False)
-        dist = ((y_hat.numpy().astype(np.float64) - self.center_) ** 2).sum(axis=1)
-        scores = -dist
-        if np.std(scores) < 1e-8 * max(1.0, np.abs(scores).mean()):
+        self.trb_centers_ = self.module_.trb_centers.cpu().numpy().astype(np.float64)
+
+    def _check_collapse(self, dist):
+        # The scale of reference is ||c||^2, which the eps rule keeps >= eps^2 dims.
+        scale = float(np.sum(self.center_**2))
+        if np.std(dist) <= 1e-6 * scale:
             warnings.warn(
-                "The training scores have near-zero spread: the Deep SVDD head "
-                "collapsed to its centre. Try a smaller lr, fewer epochs or a "
-                "larger weight_decay.",
+                "The training scores have near-zero spread (std of the squared "
+                f"distances {np.std(dist):.3g}, ||c||^2 = {scale:.3g}): the Deep "
+                "SVDD head collapsed to its centre and cannot rank samples. Check "
+                "for constant or duplicated training rows, or try a smaller lr, "
+                "fewer epochs or a larger weight_decay.",
                 UserWarning,
             )
-        if self.contamination == "auto":
-            q1, q3 = np.percentile(dist, [25, 75])
-            self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
-        else:
-            self.offset_ = float(np.percentile(scores, 100.0 * self.contamination))
-        self.decision_scores_ = -scores
-        self.threshold_ = -self.offset_
-        self.labels_ = (self.decision_scores_ > self.threshold_).astype(int)
-        self._scores_after_fit = scores
+
+    def _distances(self, X):
+        out, _ = self._forward(X)
+        return ((out - self.center_) ** 2).sum(axis=1)
 
     def score_samples(self, X):
         """Opposite of the squared distance to the centre (higher = more normal).
@@ -177,20 +226,43 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         Parameters
         ----------
         X : list, tuple or dict of array-like, Modalities, or array-like
+            Modalities laid out as in ``fit``.
 
         Returns
         -------
         scores : ndarray of shape (n_samples,)
+            ``-||Dec_hat(xi) - c||^2``.
         """
-        out, _ = self._forward(X)
-        return -((out - self.center_) ** 2).sum(axis=1)
+        return -self._distances(X)
 
     def decision_function(self, X):
-        """``score_samples(X) - offset_``: negative for outliers."""
+        """``score_samples(X) - offset_``: negative for outliers.
+
+        Parameters
+        ----------
+        X : list, tuple or dict of array-like, Modalities, or array-like
+            Modalities laid out as in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,)
+            Negative for outliers, positive for inliers.
+        """
         return self.score_samples(X) - self.offset_
 
     def predict(self, X):
-        """+1 for inliers, -1 for outliers."""
+        """Predict whether samples are inliers (+1) or outliers (-1).
+
+        Parameters
+        ----------
+        X : list, tuple or dict of array-like, Modalities, or array-like
+            Modalities laid out as in ``fit``.
+
+        Returns
+        -------
+        labels : ndarray of shape (n_samples,)
+            +1 where ``decision_function(X) >= 0``, else -1.
+        """
         return np.where(self.decision_function(X) < 0, -1, 1)
 
     # -- task hooks -------------------------------------------------------------
@@ -201,7 +273,6 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         return None
 
     def _before_training(self, net, train):
-        self._train_dataset = train
         # Centres of the task-relevance heads, from the untrained network.
         net.module_.trb_centers.copy_(self._mean_outputs(net, train, "trb"))
 
@@ -210,25 +281,26 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
             net.module_.center.copy_(self._mean_outputs(net, train, "head"))
 
     @staticmethod
-    def _mean_outputs(net, dataset, which, eps=0.1):
+    def _mean_outputs(net, dataset, which):
+        """Centre(s) of the SVDD heads: the mean output of a forward pass in
+        eval mode over ``dataset``, with near-zero coordinates pushed away."""
         module = net.module_
         module.eval()
-        total, count = None, 0
+        total, total_sq, count = None, None, 0
         with torch.no_grad():
             for xb, _ in net.get_iterator(dataset, training=False):
                 xb = {k: v.to(net.device) for k, v in xb.items()}
                 if which == "trb":
-                    out = torch.stack(module.forward_warmup(**xb)["trb"], dim=1).sum(0)
+                    # (batch, M, out_dim): the warm-up input, [z_i, noise].
+                    out = torch.stack(module.forward_warmup(**xb)["trb"], dim=1)
                 else:
-                    out = module(**xb)[0].sum(0)
-                total = out if total is None else total + out
-                count += len(next(iter(xb.values())))
-        c = total / count
-        # Coordinates near zero would let a unit sit at the centre for free.
-        c = torch.where((c.abs() < eps) & (c < 0), torch.full_like(c, -eps), c)
-        c = torch.where((c.abs() < eps) & (c >= 0), torch.full_like(c, eps), c)
-        return c
+                    out = module(**xb)[0]
+                s, s2 = out.sum(0), (out**2).sum(0)
+                total = s if total is None else total + s
+                total_sq = s2 if total_sq is None else total_sq + s2
+                count += out.shape[0]
+        mean = total / count
+        # Scale of the outputs of each head: root mean square over its coordinates.
+        rms = torch.sqrt((total_sq / count).mean(dim=-1, keepdim=True))
+        return push_from_zero(mean, CENTER_EPS * rms)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        return tags
