@@ -24,8 +24,11 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
     Attributes
     ----------
 {ATTRIBUTES}
+    n_outputs_ : int
+        Number of targets (1 for a 1-D ``y``).
     y_mean_, y_scale_ : ndarray of shape (n_outputs,)
-        Target standardization.
+        Target standardization: the network fits ``(y - y_mean_) / y_scale_``
+        (a constant target gets ``y_scale_ = 1``).
 
     See Also
     --------
@@ -61,24 +64,33 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         """
         out, _ = self._forward(X)
         out = out * self.y_scale_ + self.y_mean_
-        return out[:, 0] if self._y_1d else out
+        return out[:, 0] if self._y_ndim == 1 else out
 
     def _make_task(self):
         return RegressionTask(len(self.y_mean_))
 
     def _check_target(self, y, n_samples):
         if y is None:
-            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None."
+            )
         y_arr = np.asarray(y)
-        self._y_1d = y_arr.ndim == 1
         if y_arr.ndim not in (1, 2):
-            raise ValueError(f"y must have shape (n_samples,) or (n_samples, n_outputs), got {y_arr.shape}.")
+            raise ValueError(
+                "y must have shape (n_samples,) or (n_samples, n_outputs), "
+                f"got shape {y_arr.shape}."
+            )
         y2 = check_array(
-            y_arr.reshape(-1, 1) if self._y_1d else y_arr, dtype=np.float64,
+            y_arr.reshape(-1, 1) if y_arr.ndim == 1 else y_arr, dtype=np.float64,
             ensure_all_finite=True, input_name="y", ensure_min_samples=1,
         )
         if len(y2) != n_samples:
-            raise ValueError(f"y has {len(y2)} rows, but the modalities have {n_samples} rows.")
+            raise ValueError(
+                f"y has {len(y2)} rows, but the modalities have {n_samples} rows."
+            )
+        # Kept to return predictions in the shape of the fitted y: (n,) or (n, k).
+        self._y_ndim = y_arr.ndim
+        self.n_outputs_ = y2.shape[1]
         self.y_mean_ = y2.mean(axis=0)
         scale = y2.std(axis=0)
         self.y_scale_ = np.where(scale > 0, scale, 1.0)
