@@ -39,22 +39,45 @@ def push_from_zero(c, eps, floor=1e-6):
 class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
     __doc__ = f"""Optimal Multimodal Information Bottleneck anomaly detector (Deep SVDD).
 
-    Fitted on normal data only. The fusion head and the task-relevance heads
-    are Deep SVDD heads (no bias terms anywhere in the network, which rules
-    out the trivial collapsed solution): each is trained to map the data
-    close to a centre c, the mean output of the untrained head on the
-    training data. The anomaly score is the squared distance to c.
+    Fitted on normal data only (Ruff et al. [3]_). The fusion head and the
+    task-relevance heads are Deep SVDD heads, and no layer of the network has
+    a bias term (which rules out the trivial solution of a constant output):
+    each head is trained to map the data close to its centre c. The anomaly
+    score of a sample is the squared distance ``||Dec_hat(xi) - c||^2`` of
+    the fusion head's output to its centre.
 
-    The scikit-learn outlier API follows IsolationForest: ``score_samples``
-    is higher for more normal samples, ``decision_function`` is negative for
-    outliers, ``predict`` returns +1 (inlier) or -1 (outlier).
+    Centres: the centre of a head is the mean of its outputs over the
+    training data in a forward pass in eval mode, taken just before that head
+    is trained toward it (the task-relevance heads before the warm-up, with
+    the warm-up's noise input; the fusion head before the main phase).
+    Coordinates with ``|c_j| < eps``, exact zeros included, are moved to
+    ``+-eps``, with ``eps`` = 0.1 times the root mean square of the head's
+    outputs. The centres are buffers of ``module_`` (``center`` and
+    ``trb_centers``), so they move with its device and are pickled with it.
+    The training loss of a head is its mean squared distance divided by
+    ``||c||^2``, which makes it independent of the output scale.
+    A :class:`UserWarning` is raised when the training scores have
+    near-zero spread (a collapsed head that cannot rank samples).
+
+    The scikit-learn outlier API follows IsolationForest and
+    LocalOutlierFactor(novelty=True): ``score_samples`` is higher for more
+    normal samples, ``decision_function = score_samples - offset_`` is
+    negative for outliers, ``predict`` returns +1 (inlier) or -1 (outlier).
+    For PyOD users, ``decision_scores_``, ``threshold_`` and ``labels_`` are
+    set on the training data with PyOD's conventions (higher score = more
+    abnormal, label 1 = outlier); ``predict`` keeps the sklearn meaning.
 
     Parameters
     ----------
     contamination : "auto" or float in (0, 0.5], default="auto"
-        Expected share of outliers in the training data; sets ``offset_`` to
-        that quantile of the training scores. "auto" uses Tukey's upper
-        fence on the training distances (Q3 + 1.5 IQR).
+        Share of outliers expected in the training data. A float sets
+        ``offset_`` to that percentile of the training ``score_samples``, so
+        that share of the training samples is flagged (as IsolationForest
+        does). "auto" uses Tukey's upper fence on the training squared
+        distances, ``offset_ = -(Q3 + 1.5 (Q3 - Q1))``: distances have no
+        natural scale (unlike IsolationForest's path-length score), and the
+        fence adapts to their spread; it flags the few training samples far
+        out in the right tail (a few percent on Gaussian data).
     svdd_dim : int, default=64
         Output width of the Deep SVDD heads.
 {PARAMETERS.replace("weight_decay : float, default=0.0", "weight_decay : float, default=1e-5").replace("Decoupled weight decay (AdamW) when positive.", "Decoupled weight decay (AdamW): the regularizer of Deep SVDD.")}
@@ -62,14 +85,16 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
     Attributes
     ----------
     center_ : ndarray of shape (svdd_dim,)
-        Centre of the fusion head.
+        Centre c of the fusion head (a copy of the buffer ``module_.center``).
+    trb_centers_ : ndarray of shape (n_modalities, svdd_dim)
+        Centres of the task-relevance heads (``module_.trb_centers``).
     offset_ : float
         ``decision_function = score_samples - offset_``.
     decision_scores_ : ndarray of shape (n_samples,)
         PyOD convention: outlier scores of the training data (higher is more
         abnormal), ``-score_samples(X_train)``.
     threshold_ : float
-        PyOD convention: ``-offset_``.
+        PyOD convention: ``-offset_``; ``labels_ = decision_scores_ > threshold_``.
     labels_ : ndarray of shape (n_samples,)
         PyOD convention: 1 for training outliers, 0 for inliers.
 {ATTRIBUTES}
@@ -89,9 +114,12 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
     >>> from omib_sklearn import OMIBAnomalyDetector
     >>> rng = np.random.default_rng(0)
     >>> X = [rng.normal(size=(200, 5)), rng.normal(size=(200, 4))]
-    >>> det = OMIBAnomalyDetector(max_epochs=3, mine_steps=20, random_state=0).fit(X)
-    >>> sorted(set(det.predict(X)))
-    [-1, 1]
+    >>> det = OMIBAnomalyDetector(contamination=0.1, max_epochs=3, mine_steps=20,
+    ...                           random_state=0).fit(X)
+    >>> float(np.mean(det.predict(X) == -1))  # the training share flagged
+    0.1
+    >>> sorted(set(det.predict(X).tolist())), int(det.labels_.sum())
+    ([-1, 1], 20)
     """
 
     _parameter_constraints = {
