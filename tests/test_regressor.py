@@ -36,10 +36,11 @@ def test_recovers_linear_plus_nonlinear_target():
     # this split; the bound asks for more, so some of the nonlinear part must
     # be recovered. beta is fixed: with the few MINE steps of a fast test the
     # information estimates are too small and beta="auto" would be large.
+    # Early stopping is off so that all 500 rows train the 5 epochs.
     X, y = make_data(800, seed=1)
     Xtr, Xte = [x[:500] for x in X], [x[500:] for x in X]
-    reg = OMIBRegressor(beta=1e-3, random_state=0, **{**FAST, "max_epochs": 5, "lr": 1e-2,
-                                                       "encoder_hidden": (32,)})
+    reg = OMIBRegressor(beta=1e-3, early_stopping=False, random_state=0,
+                        **{**FAST, "max_epochs": 5, "lr": 1e-2, "encoder_hidden": (32,)})
     reg.fit(Xtr, y[:500])
     assert r2_score(y[500:], reg.predict(Xte)) > 0.88
 
@@ -83,6 +84,15 @@ def test_fitted_attributes(fitted):
     assert reg.r_history_.shape == (3, 2)
     np.testing.assert_allclose(reg.y_mean_, [y.mean()])
     np.testing.assert_allclose(reg.y_scale_, [y.std()])
+
+
+def test_early_stopping_is_on_by_default(fitted):
+    reg = fitted[0]
+    assert reg.early_stopping is True and reg.validation_fraction == 0.2
+    assert all("valid_loss" in epoch for epoch in reg.history_["main"])
+    assert all("valid_loss" not in epoch for epoch in
+               OMIBRegressor(early_stopping=False, random_state=0, **FAST)
+               .fit(*make_data(100)).history_["main"])
 
 
 def test_fixed_beta_skips_mine():
