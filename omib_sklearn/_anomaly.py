@@ -55,7 +55,11 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
     outputs. The centres are buffers of ``module_`` (``center`` and
     ``trb_centers``), so they move with its device and are pickled with it.
     The training loss of a head is its mean squared distance divided by
-    ``||c||^2``, which makes it independent of the output scale.
+    ``||c||^2``, which makes it independent of the output scale. Training
+    injects no noise into the SVDD heads' inputs (the warm-up context is 0
+    and zeta_i = mu_i; see ``OMIBModule(stochastic=...)``): noise of nearly
+    constant norm would act as a bias and let the heads collapse. The
+    bottleneck still acts through the KL term on (mu_i, sigma_i).
     A :class:`UserWarning` is raised when the training scores have
     near-zero spread (a collapsed head that cannot rank samples).
 
