@@ -131,6 +131,17 @@ def test_centers_are_mean_outputs_of_the_untrained_heads():
     assert {name for name, _ in det.module_.named_buffers()} >= {"center", "trb_centers"}
 
 
+def test_training_pulls_the_data_towards_the_center():
+    X_train, _, _ = make_data()
+    det = OMIBAnomalyDetector(beta=1e-3, random_state=0,
+                              **{**FAST, "max_epochs": 5, "warmup_epochs": 0, "lr": 1e-3})
+    det.fit(X_train)
+    losses = [epoch["train_loss"] for epoch in det.history_["main"]]
+    assert losses[-1] < 0.8 * losses[0]
+    # Training noise is off for Deep SVDD heads (it would act as a bias).
+    assert det.module_.stochastic is False
+
+
 def test_push_from_zero():
     c = torch.tensor([0.0, -0.0, 0.05, -0.05, 0.5, -0.5])
     np.testing.assert_allclose(
