@@ -12,7 +12,6 @@ from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
 from ._tasks import SVDDTask
 
-
 # Relative size of the smallest |c_j|, as a share of the head's output scale.
 CENTER_EPS = 0.1
 
@@ -262,6 +261,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
                 "for constant or duplicated training rows, or try a smaller lr, "
                 "fewer epochs or a larger weight_decay.",
                 UserWarning,
+                stacklevel=3,
             )
 
     def _distances(self, X):

@@ -8,7 +8,6 @@ from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
 from ._tasks import RegressionTask
 
-
 _REGRESSOR_PARAMETERS = PARAMETERS.replace(
     "early_stopping : bool, default=False", "early_stopping : bool, default=True"
 ).replace(
