@@ -50,7 +50,15 @@ class RegressionTask:
 
 
 class SVDDTask:
-    """Deep SVDD: squared distance of the head's output to its centre."""
+    """Deep SVDD: squared distance of the head's output to its centre c.
+
+    The loss is ``mean_n ||y_hat - c||^2 / ||c||^2`` **(our choice)**: the
+    division by the fixed ``||c||^2`` makes it independent of the arbitrary
+    output scale of the untrained bias-free heads (about 1e-3 per coordinate
+    with the default widths), so it starts near 1, like the other tasks'
+    losses, and beta's KL term (in nats) does not swamp it. It does not change
+    which network minimizes it, nor the ranking of the scores.
+    """
 
     head = "svdd"
 
@@ -58,10 +66,18 @@ class SVDDTask:
         self.out_dim = out_dim
 
     def loss(self, y_hat, y, center=None):
-        return torch.mean(torch.sum((y_hat - center) ** 2, dim=1))
+        return torch.mean(torch.sum((y_hat - center) ** 2, dim=1)) / torch.sum(center**2)
 
     def score_sum(self, y_hat, y, center=None):
         return -torch.sum((y_hat - center) ** 2)
 
     def divergence(self, y_hat_i, y_hat):
-        return 0.5 * torch.sum((y_hat_i - y_hat) ** 2, dim=1)
+        """0.5 ||a - b||^2 of the offsets from the centres, each offset scaled
+        to unit mean square over the batch (the heads' scales differ)."""
+        a = y_hat_i / _rms(y_hat_i)
+        b = y_hat / _rms(y_hat)
+        return 0.5 * torch.sum((a - b) ** 2, dim=1)
+
+
+def _rms(t, floor=1e-12):
+    return torch.sqrt(torch.clamp(torch.mean(torch.sum(t**2, dim=1)), min=floor))

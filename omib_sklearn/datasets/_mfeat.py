@@ -52,6 +52,12 @@ def load_multiple_features(views=("fou", "pix"), *, return_X_y=False):
     """
     if isinstance(views, str):
         views = (views,)
+    try:
+        views = tuple(views)
+    except TypeError:
+        raise TypeError(
+            f"views must be a view name or a sequence of view names, got {views!r}."
+        ) from None
     unknown = [v for v in views if v not in VIEWS]
     if unknown or len(views) == 0:
         raise ValueError(f"views must be a non-empty selection of {sorted(VIEWS)}; got {list(views)}.")

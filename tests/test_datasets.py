@@ -1,0 +1,79 @@
+"""Tests of the bundled UCI Multiple Features loader."""
+
+import zipfile
+from importlib import resources
+
+import numpy as np
+import pytest
+
+from omib_sklearn.datasets import load_multiple_features
+from omib_sklearn.datasets._mfeat import VIEWS
+
+WIDTHS = {"fou": 76, "fac": 216, "kar": 64, "pix": 240, "zer": 47, "mor": 6}
+
+
+def test_all_views_shapes_and_labels():
+    bunch = load_multiple_features(views=tuple(WIDTHS))
+    assert bunch.view_names == list(WIDTHS)
+    assert [x.shape for x in bunch.data] == [(2000, w) for w in WIDTHS.values()]
+    for x in bunch.data:
+        assert x.dtype == np.float64
+        assert np.all(np.isfinite(x))
+    y = bunch.target
+    assert y.shape == (2000,) and y.dtype == np.int64
+    # 200 samples per digit, stored in blocks 0, 1, ..., 9 as in the UCI files.
+    np.testing.assert_array_equal(y, np.repeat(np.arange(10), 200))
+    assert "CC BY 4.0" in bunch.DESCR and "Duin" in bunch.DESCR
+
+
+def test_known_values_of_the_uci_files():
+    (fou, pix, mor), _ = load_multiple_features(views=("fou", "pix", "mor"), return_X_y=True)
+    # First row of mfeat-fou and mfeat-pix in the UCI distribution.
+    np.testing.assert_allclose(fou[0, :5], [0.065882, 0.19731, 0.10383, 0.27036, 0.61608])
+    np.testing.assert_array_equal(pix[0, :5], [0, 3, 4, 4, 6])
+    # Pixel averages are integers 0..6; the first morphological feature counts holes.
+    assert pix.min() == 0 and pix.max() == 6
+    assert np.all(mor[:, 0] == np.round(mor[:, 0]))
+
+
+def test_view_order_and_single_view():
+    X, y = load_multiple_features(views=("pix", "fou"), return_X_y=True)
+    assert [x.shape[1] for x in X] == [240, 76]
+    (fou,), _ = load_multiple_features(views="fou", return_X_y=True)
+    np.testing.assert_array_equal(fou, X[1])
+
+
+def test_default_views_are_fou_and_pix():
+    X, y = load_multiple_features(return_X_y=True)
+    assert [x.shape for x in X] == [(2000, 76), (2000, 240)]
+
+
+def test_returned_arrays_are_fresh_copies():
+    X, y = load_multiple_features(return_X_y=True)
+    X[0][:] = -1.0
+    y[:] = 99
+    X2, y2 = load_multiple_features(return_X_y=True)
+    assert X2[0][0, 0] != -1.0 and y2[0] == 0
+
+
+@pytest.mark.parametrize("views", [("fou", "abc"), (), ["FOU"]])
+def test_unknown_views_raise(views):
+    with pytest.raises(ValueError, match="views must be a non-empty selection of"):
+        load_multiple_features(views=views)
+
+
+def test_views_of_the_wrong_type_raise():
+    with pytest.raises(TypeError, match="views must be a view name or a sequence"):
+        load_multiple_features(views=3)
+
+
+def test_data_is_compressed_with_attribution():
+    data = resources.files("omib_sklearn.datasets") / "data"
+    with resources.as_file(data / "mfeat.npz") as path:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    assert {m.filename for m in members} == {f"{v}.npy" for v in VIEWS} | {"target.npy"}
+    assert all(m.compress_type == zipfile.ZIP_DEFLATED for m in members)
+    assert sum(m.compress_size for m in members) < 0.6 * sum(m.file_size for m in members)
+    readme = (data / "MFEAT_README.md").read_text()
+    assert "CC BY 4.0" in readme and "10.24432/C5HC70" in readme
