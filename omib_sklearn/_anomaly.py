@@ -9,7 +9,7 @@ from sklearn.base import OutlierMixin, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from ._base import BaseOMIB
-from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
+from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._tasks import SVDDTask
 
 # Relative size of the smallest |c_j|, as a share of the head's output scale.
@@ -35,19 +35,15 @@ def push_from_zero(c, eps, floor=1e-6):
     return torch.where(near, torch.where(c < 0, -eps, eps), c)
 
 
-_DETECTOR_PARAMETERS = (
-    PARAMETERS.replace("weight_decay : float, default=0.0", "weight_decay : float, default=1e-5")
-    .replace(
-        "Decoupled weight decay (AdamW) when positive.",
-        "Decoupled weight decay (AdamW): the regularizer of Deep SVDD.",
-    )
-    .replace("max_epochs : int, default=30", "max_epochs : int, default=100")
-    .replace(
-        "lr : float, default=1e-3\n        Adam learning rate.",
-        "lr : float, default=1e-4\n        Adam learning rate (Ruff et al.'s value for Deep SVDD; "
-        "on the mfeat\n        one-class benchmark lr=1e-3 over 30 epochs gave a mean ROC AUC "
-        "of\n        0.968, lr=1e-4 over 100 epochs 0.977).",
-    )
+_DETECTOR_PARAMETERS = parameters_doc(
+    defaults={"warmup_epochs": "2", "weight_decay": "1e-5", "max_epochs": "100",
+              "lr": "1e-4", "early_stopping": "False", "n_iter_no_change": "10"},
+    notes={
+        "weight_decay": "For Deep SVDD it is the regularizer.",
+        "lr": "1e-4 is Ruff et al.'s value for Deep SVDD; on the mfeat one-class "
+              "benchmark lr=1e-3 over 30 epochs gave a mean ROC AUC of 0.968, "
+              "lr=1e-4 over 100 epochs 0.977.",
+    },
 )
 
 
@@ -155,7 +151,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         modalities=None,
         beta="auto",
         information="channels",
-        info_noise=1.0,
+        info_noise=0.1,
         mine_steps=150,
         warmup_epochs=2,
         max_epochs=100,
@@ -167,7 +163,8 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         latent_dim=64,
         n_heads=4,
         dropout=0.0,
-        dynamic_r=True,
+        input_dropout=0.0,
+        dynamic_r=False,
         standardize=True,
         early_stopping=False,
         validation_fraction=0.1,
@@ -185,6 +182,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
+            input_dropout=input_dropout,
             dynamic_r=dynamic_r, standardize=standardize,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,

@@ -1,5 +1,7 @@
 """Parameter and attribute text shared by the three estimators' docstrings."""
 
+import re
+
 PARAMETERS = """\
     modalities : list or None, default=None
         How to split one 2-D array ``X`` into modalities: a list of block
@@ -124,3 +126,28 @@ REFERENCES = """\
     .. [1] Wu, Shao, Wang, Sun. "Learning Optimal Multimodal Information
        Bottleneck Representations." ICML 2025 (PMLR 267). arXiv:2505.19996.
     .. [2] Belghazi et al. "Mutual Information Neural Estimation." ICML 2018."""
+
+
+
+def parameters_doc(defaults=None, notes=None):
+    """PARAMETERS with other defaults and extra notes for some parameters.
+
+    ``defaults`` maps a parameter name to the text after ``default=``;
+    ``notes`` maps a name to a sentence appended to its description. A name
+    missing from PARAMETERS raises, so the text cannot drift silently.
+    """
+    text = PARAMETERS
+    for name, value in (defaults or {}).items():
+        text, count = re.subn(
+            rf"^(    {name} : [^\n]*default=)[^\n]*$", rf"\g<1>{value}", text, flags=re.M
+        )
+        if count != 1:
+            raise ValueError(f"no parameter {name!r} with a default in PARAMETERS")
+    for name, note in (notes or {}).items():
+        pattern = rf"^(    {name} : [^\n]*\n(?:        [^\n]*\n?)*)"
+        match = re.search(pattern, text, flags=re.M)
+        if match is None:
+            raise ValueError(f"no parameter {name!r} in PARAMETERS")
+        block = match.group(1).rstrip("\n")
+        text = text.replace(block, block + "\n        " + note, 1)
+    return text

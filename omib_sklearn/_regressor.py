@@ -5,14 +5,10 @@ from sklearn.base import RegressorMixin, TransformerMixin
 from sklearn.utils.validation import check_array
 
 from ._base import BaseOMIB
-from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
+from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._tasks import RegressionTask
 
-_REGRESSOR_PARAMETERS = PARAMETERS.replace(
-    "early_stopping : bool, default=False", "early_stopping : bool, default=True"
-).replace(
-    "validation_fraction : float, default=0.1", "validation_fraction : float, default=0.2"
-)
+_REGRESSOR_PARAMETERS = parameters_doc(defaults={"validation_fraction": "0.2"})
 
 
 class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
@@ -71,23 +67,24 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         modalities=None,
         beta="auto",
         information="channels",
-        info_noise=1.0,
+        info_noise=0.1,
         mine_steps=150,
-        warmup_epochs=2,
-        max_epochs=30,
+        warmup_epochs=10,
+        max_epochs=100,
         batch_size=128,
-        lr=1e-3,
+        lr=3e-4,
         weight_decay=0.0,
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
         dropout=0.0,
-        dynamic_r=True,
+        input_dropout=0.0,
+        dynamic_r=False,
         standardize=True,
         early_stopping=True,
         validation_fraction=0.2,
-        n_iter_no_change=10,
+        n_iter_no_change=5,
         tol=1e-4,
         callbacks=None,
         device="cpu",
@@ -101,6 +98,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
+            input_dropout=input_dropout,
             dynamic_r=dynamic_r, standardize=standardize,
             early_stopping=early_stopping,
             validation_fraction=validation_fraction,
