@@ -11,7 +11,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -28,7 +28,7 @@ from ._training import (
 from .nn import OMIBModule
 
 
-class BaseOMIB(BaseEstimator):
+class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
     """Shared machinery of the OMIB estimators. Not for direct use."""
 
     _parameter_constraints = {
@@ -321,3 +321,25 @@ class BaseOMIB(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.device != "cpu"
         return tags
+
+    # -- scikit-learn compatibility ---------------------------------------------
+    @property
+    def _n_features_out(self):
+        """Width of the embedding returned by ``transform`` (for
+        ``get_feature_names_out``); raises NotFittedError before ``fit``."""
+        check_is_fitted(self, "net_")
+        return int(self.net_.module_.latent_dim)
+
+    def __getstate__(self):
+        # ``module_`` is the net's module: pickle it once, inside ``net_``,
+        # whose skorch pickling maps CUDA tensors to the CPU on load when no
+        # GPU is available.
+        state = super().__getstate__()
+        if "net_" in state:
+            state = {k: v for k, v in state.items() if k != "module_"}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            self.module_ = self.net_.module_

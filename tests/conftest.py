@@ -1,0 +1,21 @@
+"""Shared test settings: fast constructor parameters for every OMIB estimator."""
+
+import pytest
+
+#: Small network, few epochs and MINE steps: a fit takes well under a second.
+FAST = dict(
+    max_epochs=2,
+    warmup_epochs=1,
+    mine_steps=10,
+    encoder_hidden=(16,),
+    embedding_dim=16,
+    latent_dim=8,
+    n_heads=2,
+    batch_size=64,
+)
+
+
+@pytest.fixture
+def fast_params():
+    """A fresh copy of :data:`FAST`."""
+    return dict(FAST)
