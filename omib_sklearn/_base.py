@@ -7,6 +7,7 @@ main training -> transform / predict. Each estimator only adds its task
 
 import copy
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
@@ -15,6 +16,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, _fit_co
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_method_output
 from sklearn.utils.validation import check_is_fitted
 
 from ._information import beta_bounds, estimate_information, select_beta
@@ -148,6 +150,9 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         self._collect_fitted_attributes()
         return self
 
+    # BaseOMIB is not a TransformerMixin subclass itself, so wrap ``transform``
+    # for ``set_output`` here (sklearn only wraps methods of its subclasses).
+    @partial(_wrap_method_output, method="transform")
     def transform(self, X):
         """Return the MIB embedding xi (computed with zeta_i = mu_i).
 
