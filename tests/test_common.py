@@ -8,7 +8,6 @@ docs/sklearn_compatibility.md).
 
 import warnings
 
-import pytest
 from conftest import FAST
 from sklearn.utils.estimator_checks import parametrize_with_checks
 

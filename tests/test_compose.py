@@ -5,13 +5,13 @@ import pandas as pd
 import pytest
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
-from skorch.helper import SliceDict
 from sklearn.base import clone
 from sklearn.decomposition import PCA
 from sklearn.exceptions import NotFittedError
 from sklearn.model_selection import GridSearchCV, StratifiedKFold, cross_val_score
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import MinMaxScaler, StandardScaler
+from skorch.helper import SliceDict
 
 from omib_sklearn import Modalities, OMIBClassifier
 from omib_sklearn.compose import ModalityTransformer

@@ -5,9 +5,9 @@ import pandas as pd
 import pytest
 from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
-from skorch.helper import SliceDict
 from sklearn.model_selection import KFold
 from sklearn.utils import _safe_indexing
+from skorch.helper import SliceDict
 
 from omib_sklearn import Modalities, OMIBClassifier, OMIBRegressor
 
