@@ -1,6 +1,16 @@
 """Shared test settings: fast constructor parameters for every OMIB estimator."""
 
-import pytest
+import os
+
+# The tests fit tiny networks: intra-op threads only add contention (tenfold
+# slower on a busy 2-core machine). Worker processes (joblib, dask) inherit
+# the variable.
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+
+import pytest  # noqa: E402
+import torch  # noqa: E402
+
+torch.set_num_threads(1)
 
 #: Small network, few epochs and MINE steps: a fit takes well under a second.
 FAST = dict(
