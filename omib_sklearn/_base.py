@@ -8,14 +8,16 @@ main training -> transform / predict. Each estimator only adds its task
 import copy
 import time
 import warnings
+from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, _fit_context
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._set_output import _wrap_method_output
 from sklearn.utils.validation import check_is_fitted
 
 from ._information import beta_bounds, estimate_information, select_beta
@@ -29,7 +31,7 @@ from ._training import (
 from .nn import OMIBModule
 
 
-class BaseOMIB(BaseEstimator):
+class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
     """Shared machinery of the OMIB estimators. Not for direct use."""
 
     _parameter_constraints = {
@@ -158,6 +160,9 @@ class BaseOMIB(BaseEstimator):
         self._collect_fitted_attributes()
         return self
 
+    # BaseOMIB is not a TransformerMixin subclass itself, so wrap ``transform``
+    # for ``set_output`` here (sklearn only wraps methods of its subclasses).
+    @partial(_wrap_method_output, method="transform")
     def transform(self, X):
         """Return the MIB embedding xi (computed with zeta_i = mu_i).
 
@@ -332,3 +337,25 @@ class BaseOMIB(BaseEstimator):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.device != "cpu"
         return tags
+
+    # -- scikit-learn compatibility ---------------------------------------------
+    @property
+    def _n_features_out(self):
+        """Width of the embedding returned by ``transform`` (for
+        ``get_feature_names_out``); raises NotFittedError before ``fit``."""
+        check_is_fitted(self, "net_")
+        return int(self.net_.module_.latent_dim)
+
+    def __getstate__(self):
+        # ``module_`` is the net's module: pickle it once, inside ``net_``,
+        # whose skorch pickling maps CUDA tensors to the CPU on load when no
+        # GPU is available.
+        state = super().__getstate__()
+        if "net_" in state:
+            state = {k: v for k, v in state.items() if k != "module_"}
+        return state
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        if "net_" in state:
+            self.module_ = self.net_.module_

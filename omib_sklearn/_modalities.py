@@ -167,7 +167,7 @@ def check_modalities(estimator, X, *, reset):
         # One 2-D array: sklearn's own validation, then the column split.
         arr = validate_data(
             estimator, X, reset=reset, dtype=[np.float64, np.float32],
-            ensure_all_finite=True,
+            ensure_all_finite=True, ensure_min_samples=2 if reset else 1,
         )
         blocks = _column_blocks(spec, arr.shape[1], getattr(estimator, "feature_names_in_", None) if not reset else _column_names(X))
         arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
@@ -192,6 +192,7 @@ def check_modalities(estimator, X, *, reset):
                     check_array(
                         a, dtype=np.float32, ensure_all_finite=True,
                         input_name=f"modality {name!r}", copy=False,
+                        ensure_min_samples=2 if reset else 1,
                     )
                 )
             except ValueError as exc:

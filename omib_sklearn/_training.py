@@ -72,6 +72,13 @@ class OMIBNet(NeuralNet):
     object are set by the estimator before each phase.
     """
 
+    # Pickled with the CUDA-dependent attributes, so that their tensors are
+    # mapped to the CPU when loaded without a GPU: the ``module`` parameter
+    # (the module is passed initialized, so it holds the tensors of
+    # ``module_``) and the callbacks, ``callbacks`` and ``callbacks_`` (early
+    # stopping keeps the best weights).
+    cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module", "callbacks"]
+
     def __init__(self, *args, task=None, beta=0.0, dynamic_r=True,
                  r_momentum=0.9, r_clip=(0.05, 1.95), iterator_seed=0, **kwargs):
         super().__init__(*args, **kwargs)

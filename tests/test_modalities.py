@@ -1,0 +1,155 @@
+"""The Modalities container, the ``modalities`` spec, and their errors."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import FAST
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.model_selection import KFold
+from sklearn.utils import _safe_indexing
+from skorch.helper import SliceDict
+
+from omib_sklearn import Modalities, OMIBClassifier, OMIBRegressor
+
+PARAMS = {**FAST, "max_epochs": 1, "beta": 1e-3, "random_state": 0}
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X1 = rng.normal(size=(40, 3))
+    X2 = rng.normal(size=(40, 2))
+    y = (X1[:, 0] + X2[:, 0] > 0).astype(int)
+    return X1, X2, y
+
+
+def test_modalities_len_shape_and_row_indexing(data):
+    X1, X2, _ = data
+    X = Modalities([X1, X2])
+    assert len(X) == 40
+    assert X.shape == (40, 5)
+    assert X.n_modalities == 2
+    sub = X[[3, 1, 7]]
+    assert isinstance(sub, Modalities)
+    assert sub.names == ["m0", "m1"]
+    assert_array_equal(sub.data[0], X1[[3, 1, 7]])
+    assert_array_equal(sub.data[1], X2[[3, 1, 7]])
+    # boolean masks, slices, and the (key, ...) form of sklearn's _safe_indexing
+    mask = np.arange(40) % 2 == 0
+    assert_array_equal(X[mask].data[1], X2[mask])
+    assert_array_equal(X[5:9].data[0], X1[5:9])
+    assert_array_equal(_safe_indexing(X, [0, 2]).data[0], X1[[0, 2]])
+
+
+def test_modalities_from_dict_and_dataframes(data):
+    X1, X2, _ = data
+    df = pd.DataFrame(X2, columns=["a", "b"], index=np.arange(100, 140))
+    X = Modalities({"image": X1, "text": df})
+    assert X.names == ["image", "text"]
+    assert_array_equal(X["text"], df)
+    sub = X[[0, 5]]
+    assert list(sub.data[1].index) == [100, 105]  # positional, via iloc
+    assert list(sub.to_dict()) == ["image", "text"]
+
+
+def test_modalities_split_by_kfold(data):
+    X1, X2, _ = data
+    X = Modalities([X1, X2])
+    for train, test in KFold(4).split(X):
+        assert len(X[train]) == 30 and len(X[test]) == 10
+
+
+def test_modalities_ragged_rows_error(data):
+    X1, X2, _ = data
+    with pytest.raises(ValueError, match="same number of rows.*'m0': 40, 'm1': 39"):
+        Modalities([X1, X2[:-1]])
+
+
+def test_modalities_bad_input_errors(data):
+    X1, _, _ = data
+    with pytest.raises(TypeError, match="list, tuple or dict"):
+        Modalities(X1)
+    with pytest.raises(ValueError, match="at least one modality"):
+        Modalities([])
+    with pytest.raises(ValueError, match="names for"):
+        Modalities([X1], names=["a", "b"])
+    with pytest.raises(TypeError, match="cannot be turned into one array"):
+        np.asarray(Modalities([X1]))
+
+
+@pytest.mark.parametrize(
+    "make_X",
+    [
+        lambda X1, X2: [X1, X2],
+        lambda X1, X2: (X1, X2),
+        lambda X1, X2: {"a": X1, "b": X2},
+        lambda X1, X2: Modalities([X1, X2]),
+        lambda X1, X2: SliceDict(a=X1, b=X2),
+        lambda X1, X2: np.hstack([X1, X2]),
+    ],
+    ids=["list", "tuple", "dict", "Modalities", "SliceDict", "array+spec"],
+)
+def test_every_input_form_gives_the_same_model(data, make_X):
+    X1, X2, y = data
+    X = make_X(X1, X2)
+    spec = [3, 2] if isinstance(X, np.ndarray) else None
+    clf = OMIBClassifier(modalities=spec, **PARAMS).fit(X, y)
+    ref = OMIBClassifier(**PARAMS).fit([X1, X2], y)
+    assert clf.n_features_per_modality_ == [3, 2]
+    assert_allclose(clf.predict_proba(X), ref.predict_proba([X1, X2]), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "spec", [[[0, 1, 2], [3, 4]], [[3, 4], [0, 1, 2]], [["a", "b", "c"], ["d", "e"]]]
+)
+def test_modalities_spec_index_and_name_lists(data, spec):
+    X1, X2, y = data
+    X = pd.DataFrame(np.hstack([X1, X2]), columns=list("abcde"))
+    reg = OMIBRegressor(modalities=spec, **PARAMS).fit(X, y.astype(float))
+    assert reg.n_features_per_modality_ == [len(b) for b in spec]
+    assert reg.predict(X).shape == (40,)
+
+
+def test_modalities_none_is_one_modality(data):
+    X1, X2, y = data
+    clf = OMIBClassifier(**PARAMS).fit(np.hstack([X1, X2]), y)
+    assert clf.n_modalities_ == 1
+    assert clf.n_features_per_modality_ == [5]
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ([3, 3], r"widths \[3, 3\] add up to 6, but X has 5 columns"),
+        ([2, 2], r"widths \[2, 2\] add up to 4, but X has 5 columns"),
+        ([3, 0, 2], "widths must be positive"),
+        ([[0, 1, 2], [2, 3, 4]], "overlap"),
+        ([[0, 1], [3, 4]], r"does not cover every column of X; columns \[2\]"),
+        ([[0, 1, 2], [3, 9]], "outside 0..4"),
+        ([["a", "b"], ["c", "d", "e"]], "X has no column names"),
+        ([[0, 1], []], "empty block"),
+        ([], "modalities must be None"),
+    ],
+)
+def test_modalities_spec_errors(data, spec, match):
+    X1, X2, y = data
+    with pytest.raises(ValueError, match=match):
+        OMIBClassifier(modalities=spec, **PARAMS).fit(np.hstack([X1, X2]), y)
+
+
+def test_modalities_spec_with_list_input_errors(data):
+    X1, X2, y = data
+    with pytest.raises(ValueError, match="must be None when X is already a list"):
+        OMIBClassifier(modalities=[3, 2], **PARAMS).fit([X1, X2], y)
+
+
+def test_ragged_list_input_error(data):
+    X1, X2, y = data
+    with pytest.raises(ValueError, match="same number of rows"):
+        OMIBClassifier(**PARAMS).fit([X1, X2[:-2]], y)
+
+
+def test_fit_needs_two_samples(data):
+    X1, _, y = data
+    with pytest.raises(ValueError, match="1 sample"):
+        OMIBRegressor(**PARAMS).fit(X1[:1], [0.5])
