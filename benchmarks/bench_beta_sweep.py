@@ -73,12 +73,11 @@ def main():
     args = ap.parse_args()
     params = json.loads(args.params)
     datasets = args.datasets.split(",")
-    global BETAS
-    BETAS = [float(b) for b in args.betas.split(",")]
+    betas = [float(b) for b in args.betas.split(",") if b]
     jobs = []
     for data in datasets:
         seeds = range(5) if data == "mfeat" else range(args.seeds)
-        for beta in BETAS + ["auto"]:
+        for beta in betas + ["auto"]:
             jobs += [(data, s, beta, params, args.device) for s in seeds]
     os.environ["BENCH_SEEDS"] = str(args.seeds)
     rows = run_parallel(fit_one, jobs, args.workers)
@@ -97,7 +96,7 @@ def main():
         print(f"{'beta':>10} | {'acc (mu)':>9} {'+-':>6} | {'acc (sampled)':>13} | {'r_2':>5} | {'s/fit':>6}")
         best = 0
         table = []
-        for beta in BETAS + ["auto"]:
+        for beta in betas + ["auto"]:
             rs = [r for r in mine if r["beta_arg"] == beta]
             acc = np.mean([r["acc"] for r in rs])
             if beta != "auto":
@@ -124,10 +123,10 @@ def main():
         fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2))
         for ax, data in zip(np.atleast_1d(axes), datasets):
             mine = [r for r in rows if r["data"] == data]
-            accs = [np.mean([r["acc"] for r in mine if r["beta_arg"] == b]) for b in BETAS]
-            samp = [np.mean([r["acc_sampled"] for r in mine if r["beta_arg"] == b]) for b in BETAS]
-            ax.semilogx(BETAS, accs, "o-", label="zeta = mu")
-            ax.semilogx(BETAS, samp, "s--", label="sampled zeta")
+            accs = [np.mean([r["acc"] for r in mine if r["beta_arg"] == b]) for b in betas]
+            samp = [np.mean([r["acc_sampled"] for r in mine if r["beta_arg"] == b]) for b in betas]
+            ax.semilogx(betas, accs, "o-", label="zeta = mu")
+            ax.semilogx(betas, samp, "s--", label="sampled zeta")
             auto = [r for r in mine if r["beta_arg"] == "auto"]
             ax.axvspan(np.mean([r["bounds"][0] for r in auto]), np.mean([r["bounds"][1] for r in auto]),
                        color="C2", alpha=0.3, label="[M_l, M_u]")
