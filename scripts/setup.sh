@@ -7,16 +7,17 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# pip's per-package notices about this machine's local mirrors are noise.
+quiet_pip() { python -m pip "$@" 2> >(grep -v "WARNING: Location" >&2); }
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 . .venv/bin/activate
-python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
 if ! python -c "import torch" >/dev/null 2>&1; then
   if ls /opt/wheels/torch-*cpu*.whl >/dev/null 2>&1; then
-    python -m pip install -q --find-links /opt/wheels "torch==$(ls /opt/wheels/torch-*cpu*.whl | head -1 | sed -E 's/.*torch-([0-9.]+)\+cpu.*/\1/')"
+    quiet_pip install -q --find-links /opt/wheels "torch==$(ls /opt/wheels/torch-*cpu*.whl | head -1 | sed -E 's/.*torch-([0-9.]+)\+cpu.*/\1/')"
   else
-    python -m pip install -q torch --index-url https://download.pytorch.org/whl/cpu || python -m pip install -q torch
+    quiet_pip install -q torch --index-url https://download.pytorch.org/whl/cpu || quiet_pip install -q torch
   fi
 fi
-python -m pip install -q -e ".[test]"
+quiet_pip install -q -e ".[test]"
