@@ -163,7 +163,7 @@ class OMIBNet(NeuralNet):
             for i, y_hat_i in enumerate(out["trb"])
         ]
         kls = torch.stack([gaussian_kl(m, lv).mean() for m, lv in zip(out["mu"], out["logvar"])])
-        if training and module.n_modalities > 1:
+        if self.dynamic_r and module.n_modalities > 1:
             self._update_divergences(out)
         r = self.r.to(kls.device)
         loss = task_loss + self.beta * torch.sum(r * kls) + torch.stack(trb_losses).sum()
