@@ -152,7 +152,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         beta="auto",
         information="channels",
         info_noise=0.1,
-        mine_steps=150,
+        mine_steps=50,
         warmup_epochs=2,
         max_epochs=100,
         batch_size=128,

@@ -70,7 +70,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         beta="auto",
         information="channels",
         info_noise=0.1,
-        mine_steps=150,
+        mine_steps=50,
         warmup_epochs=10,
         max_epochs=100,
         batch_size=128,

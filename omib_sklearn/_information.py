@@ -296,7 +296,7 @@ def estimate_information(
     *,
     method="channels",
     noise_std=1.0,
-    n_steps=200,
+    n_steps=50,
     batch_size=128,
     hidden=4,
     lr=1e-2,
