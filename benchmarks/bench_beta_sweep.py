@@ -14,7 +14,6 @@ import json
 import os
 
 import numpy as np
-
 from _common import SIM_CASES, Timer, mfeat_folds, run_parallel, sampled_accuracy, sim_split
 
 BETAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]

@@ -12,9 +12,8 @@ import itertools
 import json
 
 import numpy as np
-from sklearn.model_selection import train_test_split
-
 from _common import Timer, run_parallel, sim_split
+from sklearn.model_selection import train_test_split
 
 GRID = {
     "lr": [1e-3, 3e-4],

@@ -11,9 +11,8 @@ import json
 import os
 
 import numpy as np
-from sklearn.model_selection import train_test_split
-
 from _common import run_parallel
+from sklearn.model_selection import train_test_split
 
 SPEC = dict(shared_relevant=50, shared_superfluous=200, specific_relevant=(300, 30),
             specific_superfluous=(200, 200))
@@ -63,7 +62,7 @@ def main():
             rs = [r for r in rows if r["scale"] == k and r["dynamic"] == d]
             traj = np.mean([r["r_history"] for r in rs], axis=0)
             kl = np.mean([r["kl_last"] for r in rs], axis=0)
-            label = "auto" if k == 1 else f"20 x auto"
+            label = "auto" if k == 1 else "20 x auto"
             print(f"{label:>12} {'dynamic' if d else 'fixed 1':>8} | {np.mean([r['acc'] for r in rs]):>7.4f} "
                   f"{np.std([r['acc'] for r in rs]):>6.4f} | {traj[0]:>8.3f} {traj[len(traj) // 2]:>8.3f} {traj[-1]:>8.3f} | "
                   f"{kl[0]:>11.2f} {kl[1]:>11.2f}")

@@ -8,7 +8,6 @@ import argparse
 import json
 
 import numpy as np
-
 from _common import run_parallel, sim_split
 
 WARMUPS = [0, 1, 2, 5, 20]

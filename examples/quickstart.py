@@ -24,7 +24,6 @@ from sklearn.preprocessing import StandardScaler
 from omib_sklearn import OMIBClassifier
 from omib_sklearn.datasets import make_multimodal_classification
 
-
 # LogisticRegressionCV announces default changes of scikit-learn 1.10 / 1.11.
 warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
 

@@ -202,7 +202,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             n_steps=self.mine_steps, random_state=rng, device=self.device,
         )
         for message in est.repairs:
-            warnings.warn(f"MINE estimates repaired: {message}", UserWarning)
+            warnings.warn(f"MINE estimates repaired: {message}", UserWarning, stacklevel=3)
         self.information_ = est.matrix
         self.information_raw_ = est.raw
         self.beta_bounds_ = beta_bounds(est.matrix)

@@ -24,14 +24,14 @@ high-dimensional modalities do not count as shared information.
 import math
 import warnings
 from dataclasses import dataclass, field
+from numbers import Integral, Real
 
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_array, check_is_fitted
-from numbers import Integral, Real
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.validation import check_array
 
 from .nn import StatisticsNetwork
 
@@ -341,7 +341,6 @@ def estimate_information(
     n = modalities[0].shape[0]
     rows = rng.permutation(n)[: min(n, max_samples)]
     half = len(rows) // 2
-    fit_rows, est_rows = rows[:half], rows[half:]
     views = [_standardize_channels(np.asarray(m, dtype=np.float64)[rows]) for m in modalities]
     n_mod = len(views)
     raw = np.zeros((n_mod, n_mod))
@@ -519,6 +518,7 @@ def select_beta(bounds, random_state=None):
         warnings.warn(
             f"The upper beta bound is infinite; drawing beta from [{low:.4g}, {2 * low:.4g}].",
             UserWarning,
+            stacklevel=2,
         )
         high = 2 * low
     if high < low:
@@ -526,6 +526,7 @@ def select_beta(bounds, random_state=None):
             f"The beta interval is inverted (M_l = {low:.4g} > M_u = {high:.4g}); "
             "swapping its ends.",
             UserWarning,
+            stacklevel=2,
         )
         low, high = high, low
     rng = check_random_state(random_state)

@@ -1,6 +1,5 @@
 """MINE, the information estimates, the beta bounds and beta selection."""
 
-import warnings
 
 import numpy as np
 import pytest

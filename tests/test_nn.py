@@ -5,9 +5,9 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
+from omib_sklearn._training import r_weights
 from omib_sklearn.nn import OMIBModule, StatisticsNetwork
 from omib_sklearn.nn._modules import gaussian_kl
-from omib_sklearn._training import r_weights
 
 
 def test_gaussian_kl_matches_torch_distributions():

@@ -1,5 +1,6 @@
 """Torch modules of OMIB. Nothing here imports scikit-learn."""
 
+from ._mine import StatisticsNetwork
 from ._modules import (
     CrossAttentionFusion,
     Encoder,
@@ -7,7 +8,6 @@ from ._modules import (
     SVDDHead,
     VariationalHead,
 )
-from ._mine import StatisticsNetwork
 
 __all__ = [
     "CrossAttentionFusion",
