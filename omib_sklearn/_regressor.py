@@ -69,7 +69,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         information="channels",
         info_noise=0.1,
         mine_steps=50,
-        warmup_epochs=10,
+        warmup_epochs=1,
         max_epochs=100,
         batch_size=128,
         lr=3e-4,
