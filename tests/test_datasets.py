@@ -77,3 +77,23 @@ def test_data_is_compressed_with_attribution():
     assert sum(m.compress_size for m in members) < 0.6 * sum(m.file_size for m in members)
     readme = (data / "MFEAT_README.md").read_text()
     assert "CC BY 4.0" in readme and "10.24432/C5HC70" in readme
+
+
+def test_load_multiple_features_as_frame_feeds_column_names():
+    import pandas as pd
+
+    from omib_sklearn import OMIBClassifier
+
+    frames, y = load_multiple_features(views=("mor", "fou"), return_X_y=True, as_frame=True)
+    assert all(isinstance(f, pd.DataFrame) for f in frames)
+    assert isinstance(y, pd.Series) and y.name == "digit"
+    assert list(frames[1].columns[:3]) == ["fou_0", "fou_1", "fou_2"]
+    arrays, y_arr = load_multiple_features(views=("mor", "fou"), return_X_y=True)
+    np.testing.assert_array_equal(frames[0].to_numpy(), arrays[0])
+    np.testing.assert_array_equal(y.to_numpy(), y_arr)
+    rows = np.r_[0:40, 200:240]
+    clf = OMIBClassifier(beta=1e-3, max_epochs=1, warmup_epochs=0, early_stopping=False,
+                         encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2,
+                         random_state=0)
+    clf.fit([f.iloc[rows] for f in frames], y.iloc[rows])
+    assert list(clf.modality_feature_names_[0]) == [f"mor_{k}" for k in range(6)]

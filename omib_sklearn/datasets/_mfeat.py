@@ -15,7 +15,7 @@ VIEWS = {
 }
 
 
-def load_multiple_features(views=("fou", "pix"), *, return_X_y=False):
+def load_multiple_features(views=("fou", "pix"), *, return_X_y=False, as_frame=False):
     """Load UCI Multiple Features: 2,000 handwritten digits, up to six views.
 
     ========================  =====================================
@@ -35,6 +35,10 @@ def load_multiple_features(views=("fou", "pix"), *, return_X_y=False):
         Which views to return, in this order.
     return_X_y : bool, default=False
         Return ``(X, y)`` instead of a Bunch.
+    as_frame : bool, default=False
+        Return each view as a pandas DataFrame with columns ``"<view>_<k>"``
+        and the target as a Series named ``"digit"``; the estimators record
+        the column names of each modality (``modality_feature_names_``).
 
     Returns
     -------
@@ -49,6 +53,9 @@ def load_multiple_features(views=("fou", "pix"), *, return_X_y=False):
     >>> X, y = load_multiple_features(views=("fou", "pix"), return_X_y=True)
     >>> [x.shape for x in X], y.shape
     ([(2000, 76), (2000, 240)], (2000,))
+    >>> frames, digits = load_multiple_features(views="mor", return_X_y=True, as_frame=True)
+    >>> list(frames[0].columns[:2]), digits.name
+    (['mor_0', 'mor_1'], 'digit')
     """
     if isinstance(views, str):
         views = (views,)
@@ -65,6 +72,14 @@ def load_multiple_features(views=("fou", "pix"), *, return_X_y=False):
     with resources.as_file(path) as f, np.load(f) as store:
         X = [store[v].astype(np.float64) for v in views]
         y = store["target"].astype(np.int64)
+    if as_frame:
+        import pandas as pd
+
+        X = [
+            pd.DataFrame(x, columns=[f"{v}_{k}" for k in range(x.shape[1])])
+            for v, x in zip(views, X)
+        ]
+        y = pd.Series(y, name="digit")
     if return_X_y:
         return X, y
     return Bunch(
