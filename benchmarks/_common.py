@@ -1,5 +1,6 @@
 """Shared helpers of the benchmark scripts: data sets, splits, parallel runs."""
 
+import ast
 import os
 import time
 import warnings
@@ -74,3 +75,15 @@ class Timer:
 
     def __exit__(self, *exc):
         self.seconds = time.perf_counter() - self.start
+
+
+def parse_overrides(argv):
+    """``--name value`` pairs from the command line as estimator parameters
+    (values parsed as Python literals where they are)."""
+    params = {}
+    for key, value in zip(argv[::2], argv[1::2]):
+        try:
+            params[key.lstrip("-")] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key.lstrip("-")] = value
+    return params

@@ -12,13 +12,13 @@ views. Reported: per-digit AUC and the mean over the ten digits.
 Run:  OMP_NUM_THREADS=1 python benchmarks/bench_anomaly.py [--param value ...]
 """
 
-import ast
 import os
 import sys
 import time
 
 import numpy as np
 import torch
+from _common import parse_overrides
 from sklearn.ensemble import IsolationForest
 from sklearn.metrics import f1_score, roc_auc_score
 from sklearn.pipeline import make_pipeline
@@ -29,16 +29,6 @@ from omib_sklearn import OMIBAnomalyDetector
 from omib_sklearn.datasets import load_multiple_features
 
 N_TRAIN, N_TEST_NORMAL, N_TEST_ANOMALY = 150, 50, 50
-
-
-def parse_overrides(argv):
-    params = {}
-    for key, value in zip(argv[::2], argv[1::2]):
-        try:
-            params[key.lstrip("-")] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key.lstrip("-")] = value
-    return params
 
 
 def top_k_f1(y_true, outlier_score):

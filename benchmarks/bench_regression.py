@@ -10,12 +10,12 @@ Pass ``--param value`` pairs to override OMIBRegressor parameters, e.g.
 ``--max_epochs 60``.
 """
 
-import ast
 import sys
 import time
 
 import numpy as np
 import torch
+from _common import parse_overrides
 from sklearn.datasets import load_diabetes
 from sklearn.linear_model import RidgeCV
 from sklearn.metrics import mean_absolute_error, r2_score
@@ -24,16 +24,6 @@ from sklearn.model_selection import KFold
 from omib_sklearn import OMIBRegressor
 
 ALPHAS = np.logspace(-3, 3, 13)
-
-
-def parse_overrides(argv):
-    params = {}
-    for key, value in zip(argv[::2], argv[1::2]):
-        try:
-            params[key.lstrip("-")] = ast.literal_eval(value)
-        except (ValueError, SyntaxError):
-            params[key.lstrip("-")] = value
-    return params
 
 
 def main(argv):
