@@ -37,9 +37,12 @@ def push_from_zero(c, eps, floor=1e-6):
 
 _DETECTOR_PARAMETERS = parameters_doc(
     defaults={"warmup_epochs": "2", "weight_decay": "1e-5", "max_epochs": "100",
-              "lr": "1e-4", "early_stopping": "False", "n_iter_no_change": "10"},
+              "lr": "1e-4", "early_stopping": "False", "n_iter_no_change": "10",
+              "input_weight_decay": "1e-5", "averaging_epochs": "0"},
     notes={
         "weight_decay": "For Deep SVDD it is the regularizer.",
+        "input_weight_decay": "Equal to ``weight_decay`` by default, so that Deep "
+                              "SVDD's regularizer covers every layer.",
         "lr": "1e-4 is Ruff et al.'s value for Deep SVDD; on the mfeat one-class "
               "benchmark lr=1e-3 over 30 epochs gave a mean ROC AUC of 0.968, "
               "lr=1e-4 over 100 epochs 0.977.",
@@ -158,6 +161,8 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         batch_size=128,
         lr=1e-4,
         weight_decay=1e-5,
+        input_weight_decay=1e-5,
+        averaging_epochs=0,
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
@@ -180,6 +185,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
             info_noise=info_noise, mine_steps=mine_steps,
             warmup_epochs=warmup_epochs, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            input_weight_decay=input_weight_decay, averaging_epochs=averaging_epochs,
             encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
             input_dropout=input_dropout,

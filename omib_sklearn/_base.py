@@ -29,6 +29,7 @@ from ._training import (
     PhaseRecorder,
 )
 from .nn import OMIBModule
+from .nn._modules import INPUT_WEIGHTS
 
 
 class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -45,6 +46,8 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "weight_decay": [Interval(Real, 0, None, closed="left")],
+        "input_weight_decay": [Interval(Real, 0, None, closed="left")],
+        "averaging_epochs": [Interval(Real, 0, None, closed="left")],
         "encoder_hidden": [tuple, list],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
@@ -76,6 +79,8 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         batch_size=128,
         lr=3e-4,
         weight_decay=0.0,
+        input_weight_decay=10.0,
+        averaging_epochs=8,
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
@@ -103,6 +108,8 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         self.batch_size = batch_size
         self.lr = lr
         self.weight_decay = weight_decay
+        self.input_weight_decay = input_weight_decay
+        self.averaging_epochs = averaging_epochs
         self.encoder_hidden = encoder_hidden
         self.embedding_dim = embedding_dim
         self.latent_dim = latent_dim
@@ -263,8 +270,12 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         net = OMIBNet(
             module=module,
             criterion=torch.nn.MSELoss,  # unused: each task computes its own loss
-            optimizer=torch.optim.AdamW if self.weight_decay else torch.optim.Adam,
+            optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
+            # The input layer of each encoder: decoupled decay of its own.
+            optimizer__param_groups=[
+                (INPUT_WEIGHTS, {"weight_decay": self.input_weight_decay})
+            ],
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
@@ -277,6 +288,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             beta=self.beta_,
             dynamic_r=self.dynamic_r,
             iterator_seed=seed,
+            average_epochs=self.averaging_epochs,
         )
         net.initialize()
         self._before_training(net, train)
@@ -293,6 +305,9 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         net.run_phase(phase, train, epochs)
         if stopper is not None:
             stopper.restore_best(net)
+        else:
+            net.load_averaged_weights()
+        net.averaged_ = None  # the module now holds the weights to keep
 
     def _collect_fitted_attributes(self):
         net = self.net_

@@ -38,9 +38,29 @@ PARAMETERS = """\
     batch_size : int, default=128
         Mini-batch size of both phases.
     lr : float, default=3e-4
-        Adam learning rate.
+        Learning rate of the optimizer (AdamW).
     weight_decay : float, default=0.0
-        Decoupled weight decay (AdamW) when positive.
+        Decoupled weight decay (AdamW) of all parameters except the encoders'
+        input layers (see ``input_weight_decay``). Each step shrinks a weight
+        by the factor ``1 - lr * weight_decay``.
+    input_weight_decay : float, default=10.0
+        Decoupled weight decay (AdamW) of the input-layer weights of each
+        encoder: the layer with most parameters (``n_features_i x hidden``),
+        which overfits wide modalities. It acts like the L2 penalty that
+        lets a tuned logistic regression generalize on such data. Each step
+        shrinks these weights by ``lr * input_weight_decay`` (3e-3 at the
+        defaults), so scale it down when raising ``lr``. Decaying every layer
+        as strongly collapsed the bottleneck on mfeat, hence a separate
+        parameter (``docs/beta_selection.md``).
+    averaging_epochs : float, default=8
+        Horizon, in epochs, of the average of the weights over the training
+        steps (tail averaging: an exponential moving average over half the
+        steps of the phase so far, at most ``averaging_epochs`` epochs).
+        Validation, early stopping and the fitted network use the averaged
+        weights; 0 turns averaging off. Averaging cancels much of the noise
+        of single runs, which dominates the error on SIM
+        (``docs/beta_selection.md``). It lags behind in runs of only a few
+        epochs: turn it off there.
     encoder_hidden : tuple of int, default=(256,)
         Hidden widths of each modality encoder.
     embedding_dim : int, default=256
@@ -72,7 +92,10 @@ PARAMETERS = """\
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
-        Patience of early stopping, in epochs.
+        Patience of early stopping, in epochs. A phase also waits for at
+        least 200 optimizer steps without improvement before it stops: on
+        small data an epoch is only a few steps, and a patience of a few
+        epochs ended training on the initial plateau.
     tol : float, default=1e-4
         Least improvement of the validation score that counts.
     callbacks : list of skorch callbacks or None, default=None

@@ -8,7 +8,9 @@ from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._tasks import RegressionTask
 
-_REGRESSOR_PARAMETERS = parameters_doc(defaults={"validation_fraction": "0.2"})
+_REGRESSOR_PARAMETERS = parameters_doc(defaults={
+    "validation_fraction": "0.2", "input_weight_decay": "0.0", "averaging_epochs": "0",
+})
 
 
 class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
@@ -74,6 +76,8 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         batch_size=128,
         lr=3e-4,
         weight_decay=0.0,
+        input_weight_decay=0.0,
+        averaging_epochs=0,
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
@@ -96,6 +100,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
             info_noise=info_noise, mine_steps=mine_steps,
             warmup_epochs=warmup_epochs, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            input_weight_decay=input_weight_decay, averaging_epochs=averaging_epochs,
             encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
             input_dropout=input_dropout,

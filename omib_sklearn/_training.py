@@ -4,12 +4,15 @@ private skorch net.
 skorch's documented extension points carry the two phases: ``train_step_single``
 / ``validation_step`` compute the phase's loss, ``get_iterator`` feeds
 pre-collated tensor batches (skorch's default DataLoader calls ``__getitem__``
-once per row, about 10x slower on tabular data, skorch issue #1100), and
-callbacks record the phase, the weights r and early stopping per phase.
+once per row, about 10x slower on tabular data, skorch issue #1100),
+``train_step`` / ``run_single_epoch`` keep and score a running average of the
+weights (``averaging_epochs``), and callbacks record the phase, the weights r
+and early stopping per phase.
 """
 
 import copy
 import math
+from contextlib import contextmanager
 
 import numpy as np
 import torch
@@ -80,8 +83,13 @@ class OMIBNet(NeuralNet):
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module", "callbacks"]
 
     def __init__(self, *args, task=None, beta=0.0, dynamic_r=True,
-                 r_momentum=0.9, r_clip=(0.05, 1.95), iterator_seed=0, **kwargs):
+                 r_momentum=0.9, r_clip=(0.05, 1.95), iterator_seed=0,
+                 average_epochs=0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.average_epochs = average_epochs
+        self.averaged_ = None
+        self.n_averaged_ = 0
+        self.steps_per_epoch_ = 1
         self.iterator_seed = iterator_seed
         self.task = task
         self.beta = beta
@@ -95,12 +103,70 @@ class OMIBNet(NeuralNet):
     def run_phase(self, phase, dataset_train, epochs):
         """Train ``epochs`` epochs of ``phase``; early stopping may end it sooner."""
         self.phase = phase
+        self.averaged_ = None
+        self.n_averaged_ = 0
+        self.steps_per_epoch_ = max(1, math.ceil(len(dataset_train) / self.batch_size))
         if epochs <= 0:
             return
         try:
             self.fit_loop(dataset_train, None, epochs=epochs)
         except StopPhase:
             pass
+
+    # -- weight averaging -----------------------------------------------
+    def train_step(self, batch, **fit_params):
+        step = super().train_step(batch, **fit_params)
+        if self.average_epochs:
+            self._update_average()
+        return step
+
+    def _update_average(self):
+        """Tail averaging of the weights: an exponential moving average whose
+        horizon is half the steps of the phase so far, capped at
+        ``average_epochs`` epochs of steps. Early on it follows the recent
+        weights (never the initial ones); later it averages the last
+        ``average_epochs`` epochs."""
+        self.n_averaged_ += 1
+        decay = tail_average_decay(self.n_averaged_, self.average_epochs * self.steps_per_epoch_)
+        params = dict(self.module_.named_parameters())
+        with torch.no_grad():
+            if self.averaged_ is None:
+                self.averaged_ = {k: p.detach().clone() for k, p in params.items()}
+            for k, p in params.items():
+                self.averaged_[k].lerp_(p.detach(), 1.0 - decay)
+
+    @contextmanager
+    def averaged_weights(self):
+        """Temporarily load the averaged weights into the module."""
+        if self.averaged_ is None:
+            yield
+            return
+        params = dict(self.module_.named_parameters())
+        saved = {k: p.detach().clone() for k, p in params.items()}
+        with torch.no_grad():
+            for k, p in params.items():
+                p.copy_(self.averaged_[k])
+        try:
+            yield
+        finally:
+            with torch.no_grad():
+                for k, p in params.items():
+                    p.copy_(saved[k])
+
+    def load_averaged_weights(self):
+        if self.averaged_ is not None:
+            with torch.no_grad():
+                for k, p in self.module_.named_parameters():
+                    p.copy_(self.averaged_[k])
+
+    def run_single_epoch(self, *args, **kwargs):
+        # Validation epochs score the averaged weights (skorch passes
+        # ``training`` by keyword; positional second argument otherwise).
+        training = kwargs["training"] if "training" in kwargs else args[1]
+        if training:
+            return super().run_single_epoch(*args, **kwargs)
+        with self.averaged_weights():
+            return super().run_single_epoch(*args, **kwargs)
 
     @property
     def r(self):
@@ -185,6 +251,18 @@ class OMIBNet(NeuralNet):
             self.d_ema = m * self.d_ema + (1 - m) * d
 
 
+def tail_average_decay(step, max_horizon):
+    """Decay of the weight average after ``step`` optimizer steps (1-based).
+
+    The horizon (the mean age, in steps, of the averaged iterates) is half
+    the steps so far, capped at ``max_horizon``: ``1 - 1 / max(1, min(step /
+    2, max_horizon))``. Step 1 and 2 give 0 (the average is the current
+    weights); the average never holds on to the initial weights.
+    """
+    horizon = max(1.0, min(step / 2.0, float(max_horizon)))
+    return 1.0 - 1.0 / horizon
+
+
 def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
     """r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2), clipped.
 
@@ -213,16 +291,23 @@ class PhaseRecorder(Callback):
 
 class PhaseEarlyStopping(Callback):
     """Stops a phase when the validation score has not improved by ``tol`` for
-    ``patience`` epochs, and restores the best weights of that phase.
+    ``patience`` epochs and at least ``min_steps`` optimizer steps, and
+    restores the best weights of that phase.
+
+    The step floor matters on small data: with 400 rows an epoch is 3
+    steps, and 5 epochs of patience ended training on the initial plateau
+    (wine in two modalities: 0.45 accuracy after 6 epochs, against 0.99
+    trained for 200 epochs).
 
     The score is the task's (accuracy for classification, minus the mean
     squared error for regression and Deep SVDD), as in MLPClassifier: the
     validation cross-entropy of a classifier keeps rising from growing
     confidence while its accuracy still improves."""
 
-    def __init__(self, patience=10, tol=1e-4):
+    def __init__(self, patience=10, tol=1e-4, min_steps=200):
         self.patience = patience
         self.tol = tol
+        self.min_steps = min_steps
 
     def initialize(self):
         self.reset()
@@ -242,14 +327,16 @@ class PhaseEarlyStopping(Callback):
         loss = -score
         if loss < self.best_loss_ - self.tol:
             self.best_loss_ = loss
-            self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            with net.averaged_weights():
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
             self.best_epoch_ = len(net.history)
             self.bad_epochs_ = 0
             net.history.record("best_in_phase", True)
         else:
             self.bad_epochs_ += 1
             net.history.record("best_in_phase", False)
-            if self.bad_epochs_ >= self.patience:
+            steps = self.bad_epochs_ * net.steps_per_epoch_
+            if self.bad_epochs_ >= self.patience and steps >= self.min_steps:
                 raise StopPhase
 
     def restore_best(self, net):

@@ -140,7 +140,7 @@ def test_user_arrays_are_not_modified(sim):
 
 def test_early_stopping_per_phase(sim):
     (Xtr, ytr), (Xte, yte) = sim
-    clf = OMIBClassifier(random_state=0, n_iter_no_change=2, lr=3e-3,
+    clf = OMIBClassifier(random_state=0, n_iter_no_change=2, lr=3e-3, input_weight_decay=1.0,
                          **{**FAST, "max_epochs": 40, "warmup_epochs": 3,
                             "early_stopping": True}).fit(Xtr, ytr)
     assert clf.n_epochs_["warmup"] <= 3

@@ -16,7 +16,8 @@ from omib_sklearn import OMIBAnomalyDetector, OMIBClassifier, OMIBRegressor
 # sklearn's toy problems (check_classifiers_train asks for > 0.83 accuracy on
 # blobs, check_regressors_train for R^2 > 0.5). beta="auto" is covered by the
 # other test modules.
-CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "batch_size": 32, "random_state": 0}
+CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3,
+                "batch_size": 32, "random_state": 0}
 
 # Every check passes; an entry here would name a check expected to fail, with
 # its reason (also in docs/sklearn_compatibility.md).

@@ -86,3 +86,15 @@ def test_statistics_network_shapes():
     net = StatisticsNetwork(3, 2, 1, hidden=4)
     out = net(torch.randn(3, 10, 2), torch.randn(3, 10, 1))
     assert out.shape == (3, 10)
+
+
+def test_tail_average_decay_follows_recent_weights_then_caps():
+    from omib_sklearn._training import tail_average_decay
+
+    # Steps 1 and 2: the average is the current weights.
+    assert tail_average_decay(1, 100) == 0.0
+    assert tail_average_decay(2, 100) == 0.0
+    # Horizon = half the steps so far: 1 - 1 / 5 after 10 steps.
+    assert tail_average_decay(10, 100) == pytest.approx(0.8)
+    # Capped at the requested horizon.
+    assert tail_average_decay(10_000, 100) == pytest.approx(0.99)

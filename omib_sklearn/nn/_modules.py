@@ -19,6 +19,12 @@ def _mlp(in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, dropout=0.0)
     return nn.Sequential(*layers)
 
 
+# Parameter-name pattern (fnmatch, as skorch's ``optimizer__param_groups``
+# reads it) of the input-layer weights of every encoder: ``net.0`` is the
+# input dropout (or Identity), ``net.1`` the MLP, ``net.1.0`` its first Linear.
+INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
+
+
 class Encoder(nn.Module):
     """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``."""
 

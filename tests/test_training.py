@@ -1,0 +1,105 @@
+"""Weight averaging and the input-layer weight decay inside fit."""
+
+import numpy as np
+import pytest
+import torch
+from conftest import FAST
+from skorch.callbacks import Callback
+
+from omib_sklearn import OMIBClassifier
+from omib_sklearn._training import tail_average_decay
+from omib_sklearn.nn._modules import INPUT_WEIGHTS
+
+
+@pytest.fixture(scope="module")
+def problem():
+    rng = np.random.default_rng(0)
+    X1, X2 = rng.normal(size=(120, 6)), rng.normal(size=(120, 4))
+    y = (X1[:, 0] + X2[:, 0] > 0).astype(int)
+    return [X1, X2], y
+
+
+class RecordWeights(Callback):
+    """Keeps a copy of every parameter after each main-phase training step."""
+
+    def initialize(self):
+        self.steps = []
+        return self
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if training and net.phase == "main":
+            self.steps.append({k: p.detach().clone() for k, p in net.module_.named_parameters()})
+
+
+def test_fitted_weights_are_the_tail_average_of_the_steps(problem):
+    X, y = problem
+    clf = OMIBClassifier(
+        random_state=0, callbacks=[("rec", RecordWeights())], averaging_epochs=1,
+        **{**FAST, "max_epochs": 3, "batch_size": 32, "early_stopping": False},
+    ).fit(X, y)
+    steps = dict(clf.net_.callbacks_)["rec"].steps
+    steps_per_epoch = 4  # ceil(120 / 32)
+    assert len(steps) == 3 * steps_per_epoch
+    for name, param in clf.module_.named_parameters():
+        expected = steps[0][name].clone()
+        for t, weights in enumerate(steps[1:], start=2):
+            decay = tail_average_decay(t, 1 * steps_per_epoch)
+            expected = decay * expected + (1 - decay) * weights[name]
+        torch.testing.assert_close(param.detach(), expected, rtol=1e-5, atol=1e-6)
+        # ...and not simply the last step's weights.
+        if name.endswith("net.1.0.weight"):
+            assert not torch.allclose(param.detach(), steps[-1][name])
+
+
+def test_averaging_off_keeps_the_last_step(problem):
+    X, y = problem
+    clf = OMIBClassifier(
+        random_state=0, callbacks=[("rec", RecordWeights())], averaging_epochs=0,
+        **{**FAST, "max_epochs": 2, "batch_size": 32, "early_stopping": False},
+    ).fit(X, y)
+    last = dict(clf.net_.callbacks_)["rec"].steps[-1]
+    for name, param in clf.module_.named_parameters():
+        torch.testing.assert_close(param.detach(), last[name])
+
+
+def test_input_weight_decay_applies_to_the_encoder_input_layers_only(problem):
+    X, y = problem
+    clf = OMIBClassifier(random_state=0, input_weight_decay=7.0, weight_decay=0.5,
+                         **FAST).fit(X, y)
+    groups = clf.net_.optimizer_.param_groups
+    inputs = [enc.net[1][0].weight for enc in clf.module_.encoders]
+    decayed = [g for g in groups if g["weight_decay"] == 7.0]
+    assert len(decayed) == 1
+    assert len(decayed[0]["params"]) == 2
+    assert all(any(p is q for q in decayed[0]["params"]) for p in inputs)
+    rest = [g for g in groups if g["weight_decay"] == 0.5]
+    n_params = len(list(clf.module_.parameters()))
+    assert sum(len(g["params"]) for g in rest) == n_params - 2
+    assert INPUT_WEIGHTS == "encoders.*.net.1.0.weight"
+
+
+def test_input_weight_decay_shrinks_the_input_weights(problem):
+    X, y = problem
+    params = {**FAST, "max_epochs": 5, "lr": 1e-2, "early_stopping": False,
+              "averaging_epochs": 0}
+    norms = {}
+    for decay in (0.0, 20.0):
+        clf = OMIBClassifier(random_state=0, input_weight_decay=decay, **params).fit(X, y)
+        norms[decay] = float(sum(enc.net[1][0].weight.detach().norm() for enc in clf.module_.encoders))
+    # 20 x 1e-2 = 0.2 per step, over 10 steps: a factor 0.8**10 = 0.11.
+    assert norms[20.0] < 0.5 * norms[0.0]
+
+
+@pytest.mark.parametrize("batch_size, expected_epochs", [(1, 3), (64, 30)])
+def test_early_stopping_waits_for_200_steps_without_improvement(problem, batch_size, expected_epochs):
+    # lr ~ 0: the validation score never improves after the first epoch.
+    # 108 training rows: batch 1 gives 108 steps per epoch, so 2 epochs of
+    # patience (216 steps) end the phase after epoch 3; batch 64 gives 2
+    # steps per epoch, 2 epochs are not 200 steps, and all 30 epochs run.
+    X, y = problem
+    clf = OMIBClassifier(
+        random_state=0, lr=1e-12, n_iter_no_change=2,
+        **{**FAST, "max_epochs": 30, "warmup_epochs": 0, "early_stopping": True,
+           "batch_size": batch_size},
+    ).fit(X, y)
+    assert clf.n_epochs_["main"] == expected_epochs
