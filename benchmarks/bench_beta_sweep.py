@@ -107,8 +107,9 @@ def main():
                   f"{np.mean([r['r'][1] for r in rs]):>5.2f} | {np.mean([r['seconds'] for r in rs]):>6.1f}")
         auto_acc = dict(table)["auto"]
         share = np.mean([r["fit_times"]["beta"] / sum(r["fit_times"].values()) for r in auto])
-        print(f"auto vs best of sweep: {auto_acc:.4f} vs {best:.4f} (gap {best - auto_acc:+.4f}); "
-              f"beta selection = {100 * share:.1f}% of fit time")
+        if betas:
+            print(f"auto vs best of sweep: {auto_acc:.4f} vs {best:.4f} (gap {best - auto_acc:+.4f})")
+        print(f"beta selection = {100 * share:.1f}% of fit time")
         summary[data] = {"auto": auto_acc, "best": best, "table": table, **base[data]}
     if args.json:
         with open(args.json, "w") as f:

@@ -17,13 +17,15 @@ from sklearn.preprocessing import StandardScaler
 
 from omib_sklearn import OMIBClassifier
 from omib_sklearn._tasks import ClassificationTask
+from omib_sklearn._training import tail_average_decay
 from omib_sklearn.nn import OMIBModule
 from omib_sklearn.nn._modules import gaussian_kl
 
 
 def plain_torch_epoch_seconds(Xtr, ytr, clf, epochs):
     """The main phase written as a bare torch loop: same module, batch size,
-    optimizer and loss (task + beta * KL + task-relevance heads)."""
+    optimizer (AdamW with the input-layer group), weight averaging and loss
+    (task + beta * KL + task-relevance heads)."""
     p = clf.get_params()
     torch.manual_seed(0)
     module = OMIBModule([x.shape[1] for x in Xtr], 2, encoder_hidden=tuple(p["encoder_hidden"]),
@@ -31,7 +33,16 @@ def plain_torch_epoch_seconds(Xtr, ytr, clf, epochs):
                         n_heads=p["n_heads"], dropout=p["dropout"], input_dropout=p["input_dropout"])
     xs = [torch.as_tensor(x, dtype=torch.float32) for x in Xtr]
     y = torch.as_tensor(ytr)
-    opt = torch.optim.Adam(module.parameters(), lr=p["lr"])
+    inputs = [enc.net[1][0].weight for enc in module.encoders]
+    rest = [q for q in module.parameters() if all(q is not w for w in inputs)]
+    opt = torch.optim.AdamW([
+        {"params": inputs, "weight_decay": p["input_weight_decay"]},
+        {"params": rest, "weight_decay": p["weight_decay"]},
+    ], lr=p["lr"])
+    params = list(module.parameters())
+    average = [q.detach().clone() for q in params]
+    steps_per_epoch = -(-len(y) // p["batch_size"])
+    step = 0
     task = ClassificationTask(2)
     times = []
     module.train()
@@ -47,6 +58,12 @@ def plain_torch_epoch_seconds(Xtr, ytr, clf, epochs):
             opt.zero_grad()
             loss.backward()
             opt.step()
+            step += 1
+            if p["averaging_epochs"]:
+                decay = tail_average_decay(step, p["averaging_epochs"] * steps_per_epoch)
+                with torch.no_grad():
+                    for a, q in zip(average, params):
+                        a.lerp_(q, 1.0 - decay)
         times.append(time.perf_counter() - start)
     return float(np.median(times))
 

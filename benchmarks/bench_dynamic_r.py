@@ -55,20 +55,22 @@ def main():
     params = json.loads(args.params)
     jobs = [(s, d, k, params, args.device) for k in (1, 20) for d in (True, False) for s in range(3)]
     rows = run_parallel(fit_one, jobs, args.workers)
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(rows, f, default=float)
     print(f"dynamic r ablation; data {SPEC}; params {params or 'defaults'}; mean of 3 seeds")
     print(f"{'beta':>12} {'r':>8} | {'acc':>7} {'+-':>6} | {'r_2 first/mid/last epoch':>26} | {'KL_1, KL_2 (last epoch)':>24}")
     for k in (1, 20):
         for d in (True, False):
             rs = [r for r in rows if r["scale"] == k and r["dynamic"] == d]
-            traj = np.mean([r["r_history"] for r in rs], axis=0)
+            # Early stopping gives runs of different lengths: average the
+            # first, middle and last epoch of each run.
+            traj = np.mean([[h[0], h[len(h) // 2], h[-1]] for h in (r["r_history"] for r in rs)], axis=0)
             kl = np.mean([r["kl_last"] for r in rs], axis=0)
             label = "auto" if k == 1 else "20 x auto"
             print(f"{label:>12} {'dynamic' if d else 'fixed 1':>8} | {np.mean([r['acc'] for r in rs]):>7.4f} "
-                  f"{np.std([r['acc'] for r in rs]):>6.4f} | {traj[0]:>8.3f} {traj[len(traj) // 2]:>8.3f} {traj[-1]:>8.3f} | "
+                  f"{np.std([r['acc'] for r in rs]):>6.4f} | {traj[0]:>8.3f} {traj[1]:>8.3f} {traj[2]:>8.3f} | "
                   f"{kl[0]:>11.2f} {kl[1]:>11.2f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, default=float)
     if args.png:
         import matplotlib
 
@@ -78,9 +80,11 @@ def main():
         fig, ax = plt.subplots(figsize=(5, 3.2))
         for k, style in ((1, "-"), (20, "--")):
             rs = [r for r in rows if r["scale"] == k and r["dynamic"]]
-            ax.plot(np.mean([r["r_history"] for r in rs], axis=0), style, label=f"r_2, beta = {'auto' if k == 1 else '20 x auto'}")
+            for i, r in enumerate(rs):
+                ax.plot(r["r_history"], style, color=f"C{k == 20:d}",
+                        label=f"r_2, beta = {'auto' if k == 1 else '20 x auto'}" if i == 0 else None)
         ax.axhline(1.0, color="gray", ls=":")
-        ax.set_xlabel("main-phase epoch")
+        ax.set_xlabel("main-phase epoch (one line per seed)")
         ax.set_ylabel("r_2")
         ax.legend()
         fig.tight_layout()
