@@ -7,7 +7,6 @@ import os
 # the variable.
 os.environ.setdefault("OMP_NUM_THREADS", "1")
 
-import pytest  # noqa: E402
 import torch  # noqa: E402
 
 torch.set_num_threads(1)
@@ -25,8 +24,3 @@ FAST = dict(
     early_stopping=False,
 )
 
-
-@pytest.fixture
-def fast_params():
-    """A fresh copy of :data:`FAST`."""
-    return dict(FAST)

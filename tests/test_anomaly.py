@@ -19,16 +19,6 @@ FAST = dict(max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
             embedding_dim=16, latent_dim=8, n_heads=2, batch_size=64, svdd_dim=16)
 
 
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # The networks here are tiny: extra threads only add overhead (about 4x
-    # slower on a loaded 2-core machine).
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
-
 def make_data(n_train=300, n_test=100, shift=2.0, seed=0):
     """Normal: N(0, I) in both modalities (4 and 3 features). Anomalies: the
     same with the mean shifted by ``shift`` in two features of each modality."""

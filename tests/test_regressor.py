@@ -5,7 +5,6 @@ import pickle
 
 import numpy as np
 import pytest
-import torch
 from sklearn.metrics import r2_score
 
 from omib_sklearn import OMIBRegressor
@@ -13,16 +12,6 @@ from omib_sklearn import OMIBRegressor
 FAST = dict(max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
             embedding_dim=16, latent_dim=8, n_heads=2, batch_size=64)
 
-
-
-@pytest.fixture(autouse=True, scope="module")
-def _one_torch_thread():
-    # The networks here are tiny: extra threads only add overhead (about 4x
-    # slower on a loaded 2-core machine).
-    n_threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n_threads)
 
 def make_data(n=300, seed=0):
     """Two modalities; y is linear in both plus a nonlinear term of each."""
