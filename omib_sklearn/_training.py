@@ -10,7 +10,6 @@ weights (``averaging_epochs``), and callbacks record the phase, the weights r
 and early stopping per phase.
 """
 
-import copy
 import math
 from contextlib import contextmanager
 
@@ -128,12 +127,17 @@ class OMIBNet(NeuralNet):
         ``average_epochs`` epochs."""
         self.n_averaged_ += 1
         decay = tail_average_decay(self.n_averaged_, self.average_epochs * self.steps_per_epoch_)
-        params = dict(self.module_.named_parameters())
         with torch.no_grad():
             if self.averaged_ is None:
-                self.averaged_ = {k: p.detach().clone() for k, p in params.items()}
-            for k, p in params.items():
-                self.averaged_[k].lerp_(p.detach(), 1.0 - decay)
+                self.averaged_ = {k: p.detach().clone() for k, p in self.module_.named_parameters()}
+                return
+            for k, p in self.module_.named_parameters():
+                self.averaged_[k].lerp_(p, 1.0 - decay)
+
+    def _load_weights(self, weights):
+        with torch.no_grad():
+            for k, p in self.module_.named_parameters():
+                p.copy_(weights[k])
 
     @contextmanager
     def averaged_weights(self):
@@ -141,23 +145,25 @@ class OMIBNet(NeuralNet):
         if self.averaged_ is None:
             yield
             return
-        params = dict(self.module_.named_parameters())
-        saved = {k: p.detach().clone() for k, p in params.items()}
-        with torch.no_grad():
-            for k, p in params.items():
-                p.copy_(self.averaged_[k])
+        saved = {k: p.detach().clone() for k, p in self.module_.named_parameters()}
+        self._load_weights(self.averaged_)
         try:
             yield
         finally:
-            with torch.no_grad():
-                for k, p in params.items():
-                    p.copy_(saved[k])
+            self._load_weights(saved)
 
     def load_averaged_weights(self):
         if self.averaged_ is not None:
-            with torch.no_grad():
-                for k, p in self.module_.named_parameters():
-                    p.copy_(self.averaged_[k])
+            self._load_weights(self.averaged_)
+
+    def averaged_state_dict(self):
+        """A copy of the module's state with the averaged weights (the
+        current ones when averaging is off), buffers included."""
+        state = self.module_.state_dict()
+        averaged = self.averaged_ or {}
+        for k, v in state.items():
+            state[k] = averaged.get(k, v).detach().clone()
+        return state
 
     def run_single_epoch(self, *args, **kwargs):
         # Validation epochs score the averaged weights (skorch passes
@@ -327,8 +333,7 @@ class PhaseEarlyStopping(Callback):
         loss = -score
         if loss < self.best_loss_ - self.tol:
             self.best_loss_ = loss
-            with net.averaged_weights():
-                self.best_state_ = copy.deepcopy(net.module_.state_dict())
+            self.best_state_ = net.averaged_state_dict()
             self.best_epoch_ = len(net.history)
             self.bad_epochs_ = 0
             net.history.record("best_in_phase", True)
