@@ -1,6 +1,8 @@
 """Shared helpers of the benchmark scripts: data sets, splits, parallel runs."""
 
+import argparse
 import ast
+import json
 import os
 import time
 import warnings
@@ -51,14 +53,41 @@ def sampled_accuracy(clf, X, y, seed=0):
 
 
 def run_parallel(fn, jobs, workers):
-    """Run ``fn(job)`` for each job, in ``workers`` processes (1: in-process)."""
+    """Run ``fn(job)`` for each job, in ``workers`` processes (1: in-process);
+    results in the order of ``jobs``."""
     if workers <= 1:
         return [fn(j) for j in jobs]
+    with _pool(workers) as pool:
+        return pool.map(fn, jobs, chunksize=1)
+
+
+def iter_parallel(fn, jobs, workers):
+    """Like :func:`run_parallel`, but yields each result as soon as it is
+    ready (in completion order), so that long runs print as they go."""
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    with _pool(workers) as pool:
+        yield from pool.imap_unordered(fn, jobs)
+
+
+def _pool(workers):
     import multiprocessing as mp
 
-    ctx = mp.get_context("spawn")
-    with ctx.Pool(workers, initializer=_init_worker) as pool:
-        return pool.map(fn, jobs, chunksize=1)
+    return mp.get_context("spawn").Pool(workers, initializer=_init_worker)
+
+
+def parser(params=True):
+    """The options the sweep scripts share: --device, --workers, --json and
+    (with ``params``) --params, a JSON dict of OMIBClassifier parameters."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--json", help="write the raw rows to this file")
+    if params:
+        ap.add_argument("--params", type=json.loads, default={},
+                        help="JSON of OMIBClassifier parameters")
+    return ap
 
 
 def _init_worker():

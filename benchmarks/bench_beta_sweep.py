@@ -9,12 +9,11 @@ Run: python benchmarks/bench_beta_sweep.py [--device cuda] [--workers 12]
      [--params '{"lr": 3e-4}'] [--json out.json] [--png sweep.png]
 """
 
-import argparse
 import json
 import os
 
 import numpy as np
-from _common import SIM_CASES, Timer, mfeat_folds, run_parallel, sampled_accuracy, sim_split
+from _common import SIM_CASES, Timer, mfeat_folds, parser, run_parallel, sampled_accuracy, sim_split
 
 BETAS = [1e-6, 1e-5, 1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0]
 
@@ -60,17 +59,13 @@ def baselines(data):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--params", default="{}", help="JSON of OMIBClassifier parameters")
+    ap = parser()
     ap.add_argument("--datasets", default=",".join(SIM_CASES + ("mfeat",)))
     ap.add_argument("--seeds", type=int, default=3, help="seeds per SIM case (mfeat: 5 folds)")
     ap.add_argument("--betas", default=",".join(map(str, BETAS)))
-    ap.add_argument("--json")
     ap.add_argument("--png")
     args = ap.parse_args()
-    params = json.loads(args.params)
+    params = args.params
     datasets = args.datasets.split(",")
     betas = [float(b) for b in args.betas.split(",") if b]
     jobs = []

@@ -7,12 +7,11 @@ again and the configuration with the best mean validation accuracy wins.
 Run: python benchmarks/bench_defaults.py [--device cuda] [--workers 12] [--json out.json]
 """
 
-import argparse
 import itertools
 import json
 
 import numpy as np
-from _common import Timer, run_parallel, sim_split
+from _common import Timer, parser, run_parallel, sim_split
 from sklearn.model_selection import train_test_split
 
 GRID = {
@@ -43,10 +42,7 @@ def fit_one(job):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--json")
+    ap = parser(params=False)
     args = ap.parse_args()
     configs = [dict(zip(GRID, values), max_epochs=MAX_EPOCHS) for values in itertools.product(*GRID.values())]
     jobs = [(case, cfg, args.device) for cfg in configs for case in ("SIM-I", "SIM-II")]

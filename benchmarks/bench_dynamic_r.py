@@ -6,12 +6,11 @@ beta="auto" and at a 20x larger beta where the bottleneck squeezes harder.
 Run: python benchmarks/bench_dynamic_r.py [--device cuda] [--workers 12] [--params '{}'] [--png r.png]
 """
 
-import argparse
 import json
 import os
 
 import numpy as np
-from _common import run_parallel
+from _common import parser, run_parallel
 from sklearn.model_selection import train_test_split
 
 SPEC = dict(shared_relevant=50, shared_superfluous=200, specific_relevant=(300, 30),
@@ -45,14 +44,10 @@ def fit_one(job):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--params", default="{}")
-    ap.add_argument("--json")
+    ap = parser()
     ap.add_argument("--png")
     args = ap.parse_args()
-    params = json.loads(args.params)
+    params = args.params
     jobs = [(s, d, k, params, args.device) for k in (1, 20) for d in (True, False) for s in range(3)]
     rows = run_parallel(fit_one, jobs, args.workers)
     if args.json:

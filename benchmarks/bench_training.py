@@ -19,7 +19,7 @@ import os
 import time
 
 import numpy as np
-from _common import mfeat_folds, sim_split
+from _common import iter_parallel, mfeat_folds, sim_split
 
 DEFAULT_CONFIGS = {
     "defaults": {},
@@ -31,9 +31,6 @@ DEFAULT_CONFIGS = {
 
 
 def fit_one(job):
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("BENCH_THREADS", "1")))
     from omib_sklearn import OMIBClassifier
 
     name, case, seed, params = job
@@ -69,13 +66,10 @@ def main():
     print(f"{len(jobs)} fits, {args.workers} worker(s), "
           f"torch threads per worker = {os.environ.get('BENCH_THREADS', '1')}", flush=True)
     results = []
-    import multiprocessing as mp
-
-    with mp.get_context("spawn").Pool(args.workers) as pool:
-        for row in pool.imap_unordered(fit_one, jobs):
-            name, case, seed, acc, seconds, epochs, _, _ = row
-            print(f"{name:40s} {case:7s} seed {seed}: {acc:.4f}  {seconds:6.1f} s  {epochs}", flush=True)
-            results.append(row)
+    for row in iter_parallel(fit_one, jobs, args.workers):
+        name, case, seed, acc, seconds, epochs, _, _ = row
+        print(f"{name:40s} {case:7s} seed {seed}: {acc:.4f}  {seconds:6.1f} s  {epochs}", flush=True)
+        results.append(row)
     print()
     for name in configs:
         for case in cases:

@@ -4,11 +4,10 @@
 Run: python benchmarks/bench_warmup.py [--device cuda] [--workers 12] [--params '{}']
 """
 
-import argparse
 import json
 
 import numpy as np
-from _common import run_parallel, sim_split
+from _common import parser, run_parallel, sim_split
 
 WARMUPS = [0, 2, 10, 20]
 
@@ -26,16 +25,12 @@ def fit_one(job):
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--device", default="cpu")
-    ap.add_argument("--workers", type=int, default=1)
-    ap.add_argument("--params", default="{}")
-    ap.add_argument("--json")
+    ap = parser()
     ap.add_argument("--warmups", default=",".join(map(str, WARMUPS)))
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--cases", default="SIM-I,SIM-III")
     args = ap.parse_args()
-    params = json.loads(args.params)
+    params = args.params
     params.pop("warmup_epochs", None)
     warmups = [int(w) for w in args.warmups.split(",")]
     cases = args.cases.split(",")
