@@ -296,18 +296,10 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
 
     def _run_phase(self, phase, train, epochs):
         net = self.net_
-        stopper = dict(net.callbacks_).get("early_stopping")
-        if stopper is not None:
-            stopper.reset()
         self._before_phase(net, phase, train)
         if self.verbose and epochs:
             print(f"[OMIB] phase: {phase} ({epochs} epochs at most)")
         net.run_phase(phase, train, epochs)
-        if stopper is not None:
-            stopper.restore_best(net)
-        else:
-            net.load_averaged_weights()
-        net.averaged_ = None  # the module now holds the weights to keep
 
     def _collect_fitted_attributes(self):
         net = self.net_

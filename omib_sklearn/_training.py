@@ -100,17 +100,26 @@ class OMIBNet(NeuralNet):
 
     # -- phases ---------------------------------------------------------
     def run_phase(self, phase, dataset_train, epochs):
-        """Train ``epochs`` epochs of ``phase``; early stopping may end it sooner."""
+        """Train ``epochs`` epochs of ``phase``; early stopping may end it
+        sooner. The module ends with the phase's best weights (early
+        stopping) or the averaged ones, and the average is dropped."""
         self.phase = phase
         self.averaged_ = None
         self.n_averaged_ = 0
         self.steps_per_epoch_ = max(1, math.ceil(len(dataset_train) / self.batch_size))
-        if epochs <= 0:
-            return
-        try:
-            self.fit_loop(dataset_train, None, epochs=epochs)
-        except StopPhase:
-            pass
+        stopper = dict(self.callbacks_).get("early_stopping")
+        if stopper is not None:
+            stopper.reset()
+        if epochs > 0:
+            try:
+                self.fit_loop(dataset_train, None, epochs=epochs)
+            except StopPhase:
+                pass
+        if stopper is not None:
+            stopper.restore_best(self)
+        else:
+            self.load_averaged_weights()
+        self.averaged_ = None
 
     # -- weight averaging -----------------------------------------------
     def train_step(self, batch, **fit_params):
