@@ -57,6 +57,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         "dynamic_r": ["boolean"],
         "standardize": ["boolean"],
         "early_stopping": ["boolean"],
+        "refit": ["boolean"],
         "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -90,6 +91,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         dynamic_r=False,
         standardize=True,
         early_stopping=True,
+        refit=True,
         validation_fraction=0.1,
         n_iter_no_change=5,
         tol=1e-4,
@@ -119,6 +121,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         self.dynamic_r = dynamic_r
         self.standardize = standardize
         self.early_stopping = early_stopping
+        self.refit = refit
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -159,11 +162,22 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             self._choose_beta(arrays, rng)
             self.fit_times_["beta"] = clock() - start
             train, valid = self._split(arrays, target, rng)
-            self.net_ = self._build_net(arrays, train, valid, seed)
-            for phase, epochs in (("warmup", self.warmup_epochs), ("main", self.max_epochs)):
-                start = clock()
-                self._run_phase(phase, train, epochs)
-                self.fit_times_[phase] = clock() - start
+            epochs = {"warmup": self.warmup_epochs, "main": self.max_epochs}
+            self.fit_times_.update(self._train(arrays, train, valid, seed, epochs))
+            self.best_epochs_ = None
+            self.early_stopping_history_ = None
+            if valid is not None:
+                self.best_epochs_ = dict(self.net_.best_epochs_)
+                if self.refit:
+                    # Early stopping chose how long to train; train again
+                    # from scratch on every row for that long (Goodfellow et
+                    # al., 2016, Algorithm 7.2), so that the held-out rows
+                    # also shape the final model.
+                    self.early_stopping_history_ = self._phase_histories(self.net_)
+                    times = self._train(
+                        arrays, self._dataset(arrays, target), None, seed, self.best_epochs_
+                    )
+                    self.fit_times_["refit"] = sum(times.values())
         self._collect_fitted_attributes()
         return self
 
@@ -226,11 +240,28 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
                 f"beta = {self.beta_:.3g}"
             )
 
+    def _train(self, arrays, train, valid, seed, epochs):
+        """Stages 3 and 4: build the network, then run the warm-up and the
+        main phase for at most ``epochs[phase]`` epochs each; returns the
+        seconds each phase took."""
+        clock = time.perf_counter
+        self.net_ = self._build_net(arrays, train, valid, seed)
+        times = {}
+        for phase in ("warmup", "main"):
+            start = clock()
+            self._run_phase(phase, train, epochs[phase])
+            times[phase] = clock() - start
+        return times
+
+    @staticmethod
+    def _dataset(arrays, target):
+        return ModalityDataset({f"m{i}": a for i, a in enumerate(arrays)}, target)
+
     def _split(self, arrays, target, rng):
         n = arrays[0].shape[0]
         X = {f"m{i}": a for i, a in enumerate(arrays)}
         if not self.early_stopping:
-            return ModalityDataset(X, target), None
+            return self._dataset(arrays, target), None
         stratify = target if self._stratify else None
         idx_train, idx_valid = train_test_split(
             np.arange(n), test_size=self.validation_fraction,
@@ -262,7 +293,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             scales = [torch.where(s > 0, s, torch.ones_like(s)) for s in scales]
             module.set_standardization(shifts, scales)
         callbacks = [("phase", PhaseRecorder())]
-        if self.early_stopping:
+        if valid is not None:
             callbacks.append(
                 ("early_stopping", PhaseEarlyStopping(self.n_iter_no_change, self.tol))
             )
@@ -301,16 +332,20 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             print(f"[OMIB] phase: {phase} ({epochs} epochs at most)")
         net.run_phase(phase, train, epochs)
 
-    def _collect_fitted_attributes(self):
-        net = self.net_
-        self.module_ = net.module_
+    @staticmethod
+    def _phase_histories(net):
         epochs = [
             {k: v for k, v in row.items() if k != "batches"} for row in net.history
         ]
-        self.history_ = {
+        return {
             "warmup": [e for e in epochs if e.get("phase") == "warmup"],
             "main": [e for e in epochs if e.get("phase") == "main"],
         }
+
+    def _collect_fitted_attributes(self):
+        net = self.net_
+        self.module_ = net.module_
+        self.history_ = self._phase_histories(net)
         r_traj = [e["r"] for e in self.history_["main"] if "r" in e]
         self.r_history_ = np.asarray(r_traj, dtype=float).reshape(-1, self.n_modalities_)
         self.r_ = net.r.numpy().astype(float)

@@ -84,11 +84,20 @@ PARAMETERS = """\
         network.
     early_stopping : bool, default=True
         Hold out ``validation_fraction`` of the training rows (stratified for
-        classification) and stop each phase when its validation score
-        (accuracy for classification, minus the squared error otherwise) has
-        not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping the
-        best weights of the phase. False trains on all rows for exactly
-        ``warmup_epochs`` and ``max_epochs``.
+        classification) and stop each phase when its validation loss (of the
+        fusion head in the main phase: cross-entropy for classification,
+        squared error for regression, the SVDD distance), computed with the
+        averaged weights, has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; the phase's best epoch is kept (see
+        ``refit``). False trains on all rows for exactly ``warmup_epochs``
+        and ``max_epochs``.
+    refit : bool, default=True
+        With ``early_stopping=True``: once early stopping has chosen each
+        phase's number of epochs (``best_epochs_``), train a new network
+        from scratch on every row for that many epochs ([3]_, Algorithm
+        7.2), so that the held-out rows also train the
+        final model. It doubles the training time. False keeps the
+        early-stopped network, trained on the remaining rows only.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.
     n_iter_no_change : int, default=5
@@ -97,7 +106,7 @@ PARAMETERS = """\
         small data an epoch is only a few steps, and a patience of a few
         epochs ended training on the initial plateau.
     tol : float, default=1e-4
-        Least improvement of the validation score that counts.
+        Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (or ``(name, callback)`` pairs) for the private
         net; they are deep-copied at fit.
@@ -124,13 +133,23 @@ ATTRIBUTES = """\
     r_history_ : ndarray of shape (n_main_epochs, n_modalities)
         r at the end of each main-phase epoch.
     history_ : dict
-        ``{"warmup": [...], "main": [...]}``: one dict per epoch with the
-        losses (and r and the KL per modality in the main phase).
+        ``{"warmup": [...], "main": [...]}``: one dict per epoch of the
+        fitted network with the losses (and r and the KL per modality in the
+        main phase; the validation loss and score when that network was
+        early-stopped).
     n_epochs_ : dict
-        Epochs run in each phase.
+        Epochs run in each phase by the fitted network.
+    best_epochs_ : dict or None
+        Epochs of each phase up to its least validation loss, as chosen by
+        early stopping (None with ``early_stopping=False``).
+    early_stopping_history_ : dict or None
+        With ``early_stopping=True`` and ``refit=True``, the ``history_`` of
+        the early-stopped network, with the validation loss and score
+        (accuracy, or minus the squared error) per epoch; None otherwise.
     fit_times_ : dict
         Wall time in seconds of each stage of fit: "beta" (MINE and the
-        choice of beta), "warmup" and "main".
+        choice of beta), "warmup" and "main" (of the early-stopped network
+        when there is a refit), and "refit" (both phases of the refit).
     n_modalities_ : int
         Number of modalities seen in fit.
     modality_names_ : list of str
@@ -151,7 +170,9 @@ ATTRIBUTES = """\
 REFERENCES = """\
     .. [1] Wu, Shao, Wang, Sun. "Learning Optimal Multimodal Information
        Bottleneck Representations." ICML 2025 (PMLR 267). arXiv:2505.19996.
-    .. [2] Belghazi et al. "Mutual Information Neural Estimation." ICML 2018."""
+    .. [2] Belghazi et al. "Mutual Information Neural Estimation." ICML 2018.
+    .. [3] Goodfellow, Bengio, Courville. "Deep Learning." MIT Press, 2016,
+       Section 7.8 (early stopping, then retraining on all the data)."""
 
 
 

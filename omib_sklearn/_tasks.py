@@ -21,7 +21,8 @@ class ClassificationTask:
 
     def score_sum(self, y_hat, y, center=None):
         """Sum over the batch of the validation score (higher is better):
-        correct predictions, as MLPClassifier's early stopping uses."""
+        correct predictions. Recorded per epoch as ``valid_score``; early
+        stopping monitors the validation loss."""
         return (y_hat.argmax(1) == y).sum()
 
     def divergence(self, y_hat_i, y_hat):

@@ -97,12 +97,14 @@ class OMIBNet(NeuralNet):
         self.r_clip = r_clip
         self.phase = "warmup"
         self.d_ema = None
+        self.best_epochs_ = {}
 
     # -- phases ---------------------------------------------------------
     def run_phase(self, phase, dataset_train, epochs):
         """Train ``epochs`` epochs of ``phase``; early stopping may end it
         sooner. The module ends with the phase's best weights (early
-        stopping) or the averaged ones, and the average is dropped."""
+        stopping; ``best_epochs_[phase]`` counts the phase's epochs up to the
+        best one) or the averaged ones, and the average is dropped."""
         self.phase = phase
         self.averaged_ = None
         self.n_averaged_ = 0
@@ -110,6 +112,7 @@ class OMIBNet(NeuralNet):
         stopper = dict(self.callbacks_).get("early_stopping")
         if stopper is not None:
             stopper.reset()
+        start = len(self.history)
         if epochs > 0:
             try:
                 self.fit_loop(dataset_train, None, epochs=epochs)
@@ -117,6 +120,8 @@ class OMIBNet(NeuralNet):
                 pass
         if stopper is not None:
             stopper.restore_best(self)
+            # epochs of this phase up to and including its best one
+            self.best_epochs_[phase] = 0 if stopper.best_epoch_ is None else stopper.best_epoch_ - start
         else:
             self.load_averaged_weights()
         self.averaged_ = None
@@ -305,19 +310,24 @@ class PhaseRecorder(Callback):
 
 
 class PhaseEarlyStopping(Callback):
-    """Stops a phase when the validation score has not improved by ``tol`` for
+    """Stops a phase when the validation loss has not improved by ``tol`` for
     ``patience`` epochs and at least ``min_steps`` optimizer steps, and
     restores the best weights of that phase.
+
+    The loss is the phase's task loss on the held-out rows (the fusion
+    head's in the main phase: cross-entropy for classification, squared
+    error for regression, the SVDD distance), computed with the averaged
+    weights. It replaced the validation accuracy for classifiers: accuracy
+    on a small held-out split moves in steps of one row and its plateau
+    resolves to the earliest epoch (mfeat, 160 held-out rows: stopped after
+    11-34 epochs where test accuracy still rose until about epoch 40; 0.9745
+    against 0.9783 with the loss, 10 fits). The validation accuracy is
+    still recorded as ``valid_score``.
 
     The step floor matters on small data: with 400 rows an epoch is 3
     steps, and 5 epochs of patience ended training on the initial plateau
     (wine in two modalities: 0.45 accuracy after 6 epochs, against 0.99
-    trained for 200 epochs).
-
-    The score is the task's (accuracy for classification, minus the mean
-    squared error for regression and Deep SVDD), as in MLPClassifier: the
-    validation cross-entropy of a classifier keeps rising from growing
-    confidence while its accuracy still improves."""
+    trained for 200 epochs)."""
 
     def __init__(self, patience=10, tol=1e-4, min_steps=200):
         self.patience = patience
@@ -339,7 +349,7 @@ class PhaseEarlyStopping(Callback):
         n_valid = sum(b["valid_batch_size"] for b in batches)
         score = sum(b["valid_score_sum"] for b in batches) / max(n_valid, 1)
         net.history.record("valid_score", score)
-        loss = -score
+        loss = net.history[-1, "valid_loss"]
         if loss < self.best_loss_ - self.tol:
             self.best_loss_ = loss
             self.best_state_ = net.averaged_state_dict()

@@ -138,14 +138,27 @@ def test_user_arrays_are_not_modified(sim):
     np.testing.assert_array_equal(y, ytr)
 
 
-def test_early_stopping_per_phase(sim):
+@pytest.mark.parametrize("refit", [True, False])
+def test_early_stopping_per_phase(sim, refit):
     (Xtr, ytr), (Xte, yte) = sim
     clf = OMIBClassifier(random_state=0, n_iter_no_change=2, lr=3e-3, input_weight_decay=1.0,
-                         **{**FAST, "max_epochs": 40, "warmup_epochs": 3,
-                            "early_stopping": True}).fit(Xtr, ytr)
-    assert clf.n_epochs_["warmup"] <= 3
-    assert clf.n_epochs_["main"] < 40
-    assert all("valid_loss" in e for e in clf.history_["main"])
+                         refit=refit, **{**FAST, "max_epochs": 40, "warmup_epochs": 3,
+                                         "early_stopping": True}).fit(Xtr, ytr)
+    stopped = clf.early_stopping_history_ if refit else clf.history_
+    assert 1 <= clf.best_epochs_["warmup"] <= len(stopped["warmup"]) <= 3
+    assert 1 <= clf.best_epochs_["main"] < len(stopped["main"]) < 40
+    assert all("valid_loss" in e and "valid_score" in e for e in stopped["main"])
+    # the best epoch is the one with the least validation loss
+    losses = [e["valid_loss"] for e in stopped["main"]]
+    assert clf.best_epochs_["main"] == 1 + int(np.argmin(losses))
+    if refit:
+        # the refit trains on every row, without validation, for the chosen epochs
+        assert clf.n_epochs_ == clf.best_epochs_
+        assert not any("valid_loss" in e for e in clf.history_["main"])
+        assert set(clf.fit_times_) == {"beta", "warmup", "main", "refit"}
+    else:
+        assert clf.early_stopping_history_ is None
+        assert clf.n_epochs_["main"] == len(stopped["main"])
     assert clf.score(Xte, yte) > 0.7
 
 

@@ -88,8 +88,10 @@ def test_fitted_attributes(fitted):
 
 def test_early_stopping_is_on_by_default(fitted):
     reg = fitted[0]
-    assert reg.early_stopping is True and reg.validation_fraction == 0.2
-    assert all("valid_loss" in epoch for epoch in reg.history_["main"])
+    assert reg.early_stopping is True and reg.validation_fraction == 0.2 and reg.refit is True
+    # early stopping ran on the 80% split, then the refit on every row
+    assert all("valid_loss" in epoch for epoch in reg.early_stopping_history_["main"])
+    assert reg.n_epochs_ == reg.best_epochs_
     assert all("valid_loss" not in epoch for epoch in
                OMIBRegressor(early_stopping=False, random_state=0, **FAST)
                .fit(*make_data(100)).history_["main"])

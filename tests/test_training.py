@@ -92,14 +92,15 @@ def test_input_weight_decay_shrinks_the_input_weights(problem):
 
 @pytest.mark.parametrize("batch_size, expected_epochs", [(1, 3), (64, 30)])
 def test_early_stopping_waits_for_200_steps_without_improvement(problem, batch_size, expected_epochs):
-    # lr ~ 0: the validation score never improves after the first epoch.
+    # lr ~ 0: the validation loss never improves after the first epoch.
     # 108 training rows: batch 1 gives 108 steps per epoch, so 2 epochs of
     # patience (216 steps) end the phase after epoch 3; batch 64 gives 2
     # steps per epoch, 2 epochs are not 200 steps, and all 30 epochs run.
     X, y = problem
     clf = OMIBClassifier(
-        random_state=0, lr=1e-12, n_iter_no_change=2,
+        random_state=0, lr=1e-12, n_iter_no_change=2, refit=False,
         **{**FAST, "max_epochs": 30, "warmup_epochs": 0, "early_stopping": True,
            "batch_size": batch_size},
     ).fit(X, y)
     assert clf.n_epochs_["main"] == expected_epochs
+    assert clf.best_epochs_["main"] == 1
