@@ -1,5 +1,6 @@
 """Where does beta="auto" land? Sweep beta over a log grid (1e-6 .. 10) on
-SIM-I, SIM-II, SIM-III (3 seeds, 9:1 split) and UCI mfeat fou+pix (5-fold CV),
+SIM-I, SIM-II, SIM-III (3 seeds, 9:1 split) and UCI mfeat fou+pix (5-fold CV,
+repeated with 3 shuffles: fit s is fold s % 5 of shuffle s // 5),
 beside beta="auto" (MINE bounds) and logistic regression baselines.
 
 Accuracy is reported with zeta = mu (what predict uses) and with sampled zeta
@@ -23,8 +24,8 @@ def fit_one(job):
 
     data, seed, beta, params, device = job
     if data == "mfeat":
-        Xtr, ytr, Xte, yte = list(mfeat_folds())[seed]
-        rs = 0
+        Xtr, ytr, Xte, yte = list(mfeat_folds(seed // 5))[seed % 5]
+        rs = seed // 5
     else:
         Xtr, ytr, Xte, yte, _, _ = sim_split(data, seed)
         rs = seed
@@ -50,7 +51,8 @@ def baselines(data):
         return make_pipeline(StandardScaler(), LogisticRegressionCV(Cs=8, max_iter=3000))
 
     out = {"union": [], "best_single": []}
-    splits = (list(mfeat_folds()) if data == "mfeat"
+    repeats = int(os.environ.get("BENCH_MFEAT_REPEATS", "3"))
+    splits = ([f for r in range(repeats) for f in mfeat_folds(r)] if data == "mfeat"
               else [sim_split(data, s)[:4] for s in range(int(os.environ.get("BENCH_SEEDS", "3")))])
     for Xtr, ytr, Xte, yte in splits:
         out["union"].append(lr().fit(np.hstack(Xtr), ytr).score(np.hstack(Xte), yte))
@@ -61,7 +63,8 @@ def baselines(data):
 def main():
     ap = parser()
     ap.add_argument("--datasets", default=",".join(SIM_CASES + ("mfeat",)))
-    ap.add_argument("--seeds", type=int, default=3, help="seeds per SIM case (mfeat: 5 folds)")
+    ap.add_argument("--seeds", type=int, default=3, help="seeds per SIM case")
+    ap.add_argument("--mfeat-repeats", type=int, default=3, help="5-fold CVs of mfeat, each shuffled anew")
     ap.add_argument("--betas", default=",".join(map(str, BETAS)))
     ap.add_argument("--png")
     args = ap.parse_args()
@@ -70,10 +73,11 @@ def main():
     betas = [float(b) for b in args.betas.split(",") if b]
     jobs = []
     for data in datasets:
-        seeds = range(5) if data == "mfeat" else range(args.seeds)
+        seeds = range(5 * args.mfeat_repeats) if data == "mfeat" else range(args.seeds)
         for beta in betas + ["auto"]:
             jobs += [(data, s, beta, params, args.device) for s in seeds]
     os.environ["BENCH_SEEDS"] = str(args.seeds)
+    os.environ["BENCH_MFEAT_REPEATS"] = str(args.mfeat_repeats)
     rows = run_parallel(fit_one, jobs, args.workers)
     base = dict(zip(datasets, run_parallel(baselines, datasets, min(args.workers, len(datasets)))))
 

@@ -3,9 +3,10 @@
 Modalities: clinical [age, sex, bmi, bp] and blood serum [s1..s6]
 (``sklearn.datasets.load_diabetes``, 442 patients). Baselines: RidgeCV on each
 modality and on their concatenation. 5-fold CV (shuffled, seed 0), R^2 and MAE
-per fold, mean +- std.
+per fold, mean +- std; ``--repeats N`` repeats the CV with shuffle seeds
+0..N-1 (OMIB's random_state = the shuffle seed).
 
-Run:  OMP_NUM_THREADS=1 python benchmarks/bench_regression.py
+Run:  OMP_NUM_THREADS=1 python benchmarks/bench_regression.py [--repeats 3]
 Pass ``--param value`` pairs to override OMIBRegressor parameters, e.g.
 ``--max_epochs 60``.
 """
@@ -29,18 +30,20 @@ ALPHAS = np.logspace(-3, 3, 13)
 def main(argv):
     torch.set_num_threads(1)
     overrides = parse_overrides(argv)
+    repeats = int(overrides.pop("repeats", 1))
     X, y = load_diabetes(return_X_y=True)
     clinical, serum = X[:, :4], X[:, 4:]
     models = {
-        "Ridge clinical [age,sex,bmi,bp]": lambda tr: (RidgeCV(alphas=ALPHAS), [clinical]),
-        "Ridge serum [s1..s6]": lambda tr: (RidgeCV(alphas=ALPHAS), [serum]),
-        "Ridge concatenation": lambda tr: (RidgeCV(alphas=ALPHAS), [clinical, serum]),
-        "OMIBRegressor (2 modalities)": lambda tr: (
-            OMIBRegressor(random_state=0, **overrides), "multi"),
+        "Ridge clinical [age,sex,bmi,bp]": lambda rep: (RidgeCV(alphas=ALPHAS), [clinical]),
+        "Ridge serum [s1..s6]": lambda rep: (RidgeCV(alphas=ALPHAS), [serum]),
+        "Ridge concatenation": lambda rep: (RidgeCV(alphas=ALPHAS), [clinical, serum]),
+        "OMIBRegressor (2 modalities)": lambda rep: (
+            OMIBRegressor(**{"random_state": rep, **overrides}), "multi"),
     }
-    cv = KFold(n_splits=5, shuffle=True, random_state=0)
+    splits = [(rep, split) for rep in range(repeats)
+              for split in KFold(n_splits=5, shuffle=True, random_state=rep).split(clinical)]
     print(f"diabetes: n={len(y)}, clinical {clinical.shape[1]} + serum {serum.shape[1]} "
-          f"features; 5-fold CV (shuffle, seed 0)")
+          f"features; 5-fold CV (shuffle, seed{'s 0..' if repeats > 1 else ' '}{repeats - 1})")
     print(f"threads: torch.get_num_threads()={torch.get_num_threads()}, "
           f"OMP_NUM_THREADS={__import__('os').environ.get('OMP_NUM_THREADS')}")
     if overrides:
@@ -48,8 +51,8 @@ def main(argv):
     rows = []
     for name, make in models.items():
         r2s, maes, start = [], [], time.perf_counter()
-        for train, test in cv.split(clinical):
-            model, blocks = make(train)
+        for rep, (train, test) in splits:
+            model, blocks = make(rep)
             if blocks == "multi":
                 Xtr, Xte = [clinical[train], serum[train]], [clinical[test], serum[test]]
             else:

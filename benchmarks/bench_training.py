@@ -35,7 +35,8 @@ def fit_one(job):
 
     name, case, seed, params = job
     if case == "mfeat":
-        Xtr, ytr, Xte, yte = list(mfeat_folds(0))[seed]
+        # seed s: fold s % 5 of the 5-fold CV shuffled with seed s // 5
+        Xtr, ytr, Xte, yte = list(mfeat_folds(seed // 5))[seed % 5]
         kwargs = {"beta": "auto", "random_state": seed}
     else:
         Xtr, ytr, Xte, yte, _, _ = sim_split(case, seed)
@@ -48,10 +49,16 @@ def fit_one(job):
     return name, case, seed, acc, time.perf_counter() - start, dict(clf.n_epochs_), proba, yte
 
 
+def _seed_range(part):
+    """'3' -> [3], '0-14' -> [0, ..., 14]."""
+    lo, _, hi = part.partition("-")
+    return list(range(int(lo), int(hi or lo) + 1))
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="SIM-I")
-    ap.add_argument("--seeds", default="0,1,2", help="SIM seeds / mfeat fold indices")
+    ap.add_argument("--seeds", default="0,1,2", help="SIM seeds / mfeat fits (s: fold s %% 5 of CV shuffle s // 5)")
     ap.add_argument("--workers", type=int, default=2)
     ap.add_argument("--configs", help="JSON text or a path to a JSON file")
     ap.add_argument("--ensemble", action="store_true")
@@ -61,7 +68,7 @@ def main():
         text = open(args.configs).read() if os.path.exists(args.configs) else args.configs
         configs = json.loads(text)
     cases = args.cases.split(",")
-    seeds = [int(s) for s in args.seeds.split(",")]
+    seeds = [s for part in args.seeds.split(",") for s in _seed_range(part)]
     jobs = [(n, c, s, p) for n, p in configs.items() for c in cases for s in seeds]
     print(f"{len(jobs)} fits, {args.workers} worker(s), "
           f"torch threads per worker = {os.environ.get('BENCH_THREADS', '1')}", flush=True)
