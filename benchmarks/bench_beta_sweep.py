@@ -8,6 +8,8 @@ Accuracy is reported with zeta = mu (what predict uses) and with sampled zeta
 
 Run: python benchmarks/bench_beta_sweep.py [--device cuda] [--workers 12]
      [--params '{"lr": 3e-4}'] [--json out.json] [--png sweep.png]
+     (--replot out.json --png sweep.png redraws the plot of an earlier run;
+     the plot needs matplotlib: pip install .[benchmarks])
 """
 
 import json
@@ -67,10 +69,21 @@ def main():
     ap.add_argument("--mfeat-repeats", type=int, default=3, help="5-fold CVs of mfeat, each shuffled anew")
     ap.add_argument("--betas", default=",".join(map(str, BETAS)))
     ap.add_argument("--png")
+    ap.add_argument("--replot", help="draw --png from the --json file of an earlier run, fitting nothing")
     args = ap.parse_args()
+    if args.png:
+        import matplotlib  # noqa: F401  (fail before the fits, not after)
     params = args.params
     datasets = args.datasets.split(",")
     betas = [float(b) for b in args.betas.split(",") if b]
+    if args.replot:
+        with open(args.replot) as f:
+            saved = json.load(f)
+        rows = saved["rows"]
+        datasets = [d for d in datasets if any(r["data"] == d for r in rows)]
+        betas = sorted({r["beta_arg"] for r in rows if r["beta_arg"] != "auto"})
+        plot(rows, saved["baselines"], datasets, betas, args.png)
+        return
     jobs = []
     for data in datasets:
         seeds = range(5 * args.mfeat_repeats) if data == "mfeat" else range(args.seeds)
@@ -114,30 +127,34 @@ def main():
         with open(args.json, "w") as f:
             json.dump({"params": params, "rows": rows, "baselines": base, "summary": summary}, f, default=float)
     if args.png:
-        import matplotlib
+        plot(rows, base, datasets, betas, args.png)
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+def plot(rows, base, datasets, betas, path):
+    """Accuracy against beta per data set, with [M_l, M_u] and beta="auto"."""
+    import matplotlib
 
-        fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2))
-        for ax, data in zip(np.atleast_1d(axes), datasets):
-            mine = [r for r in rows if r["data"] == data]
-            accs = [np.mean([r["acc"] for r in mine if r["beta_arg"] == b]) for b in betas]
-            samp = [np.mean([r["acc_sampled"] for r in mine if r["beta_arg"] == b]) for b in betas]
-            ax.semilogx(betas, accs, "o-", label="zeta = mu")
-            ax.semilogx(betas, samp, "s--", label="sampled zeta")
-            auto = [r for r in mine if r["beta_arg"] == "auto"]
-            ax.axvspan(np.mean([r["bounds"][0] for r in auto]), np.mean([r["bounds"][1] for r in auto]),
-                       color="C2", alpha=0.3, label="[M_l, M_u]")
-            ax.plot([np.mean([r["beta"] for r in auto])], [np.mean([r["acc"] for r in auto])], "r*",
-                    ms=12, label="beta='auto'")
-            ax.axhline(base[data]["union"], color="gray", ls=":", label="LogReg union")
-            ax.set_title(data)
-            ax.set_xlabel("beta")
-        np.atleast_1d(axes)[0].set_ylabel("test accuracy")
-        np.atleast_1d(axes)[0].legend(fontsize=7)
-        fig.tight_layout()
-        fig.savefig(args.png, dpi=110)
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, len(datasets), figsize=(4 * len(datasets), 3.2))
+    for ax, data in zip(np.atleast_1d(axes), datasets):
+        mine = [r for r in rows if r["data"] == data]
+        accs = [np.mean([r["acc"] for r in mine if r["beta_arg"] == b]) for b in betas]
+        samp = [np.mean([r["acc_sampled"] for r in mine if r["beta_arg"] == b]) for b in betas]
+        ax.semilogx(betas, accs, "o-", label="zeta = mu")
+        ax.semilogx(betas, samp, "s--", label="sampled zeta")
+        auto = [r for r in mine if r["beta_arg"] == "auto"]
+        ax.axvspan(np.mean([r["bounds"][0] for r in auto]), np.mean([r["bounds"][1] for r in auto]),
+                   color="C2", alpha=0.3, label="[M_l, M_u]")
+        ax.plot([np.mean([r["beta"] for r in auto])], [np.mean([r["acc"] for r in auto])], "r*",
+                ms=12, label="beta='auto'")
+        ax.axhline(base[data]["union"], color="gray", ls=":", label="LogReg union")
+        ax.set_title(data)
+        ax.set_xlabel("beta")
+    np.atleast_1d(axes)[0].set_ylabel("test accuracy")
+    np.atleast_1d(axes)[0].legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
 
 
 if __name__ == "__main__":

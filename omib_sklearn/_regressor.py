@@ -25,10 +25,14 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
     mean squared error of the standardized targets, averaged over samples
     and outputs.
 
-    Unlike the classifier, early stopping is on by default, on a 20%
-    validation split: small regression data overfit quickly (5-fold CV R^2
-    on the diabetes data in two modalities: 0.420 without early stopping,
-    0.461 with a 10% split, 0.475 with a 20% split).
+    Early stopping holds out 20% of the rows (the classifier 10%): small
+    regression data overfit quickly (5-fold CV R^2 on the diabetes data in
+    two modalities, before weight averaging and ``refit`` existed: 0.420
+    without early stopping, 0.461 with a 10% split, 0.475 with a 20%
+    split). With the default ``refit=True`` the final network then trains
+    on every row for the chosen epochs; on diabetes that made no measurable
+    difference (R^2 0.468 against 0.474 without refit, three repeated
+    5-fold CVs, fold std 0.07; RidgeCV 0.479).
 
     Parameters
     ----------
