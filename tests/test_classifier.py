@@ -162,6 +162,25 @@ def test_early_stopping_per_phase(sim, refit):
     assert clf.score(Xte, yte) > 0.7
 
 
+def test_refit_trains_the_final_network_on_every_row(sim):
+    (Xtr, ytr), _ = sim
+    params = dict(random_state=0, n_iter_no_change=2, lr=3e-3, input_weight_decay=1.0,
+                  **{**FAST, "max_epochs": 12, "early_stopping": True})
+    refit = OMIBClassifier(**params).fit(Xtr, ytr)
+    kept = OMIBClassifier(refit=False, **params).fit(Xtr, ytr)
+    # the standardization of the final network comes from all rows with the
+    # refit, from the 90% training split without it
+    for i, x in enumerate(Xtr):
+        np.testing.assert_allclose(getattr(refit.module_, f"shift{i}").numpy(), x.mean(0), rtol=1e-5, atol=1e-6)
+        assert not np.allclose(getattr(kept.module_, f"shift{i}").numpy(), x.mean(0), atol=1e-4)
+    # the same early-stopping run chose the epochs in both
+    assert refit.best_epochs_ == kept.best_epochs_
+    # no held-out rows, no refit
+    plain = OMIBClassifier(**{**params, "early_stopping": False}).fit(Xtr, ytr)
+    assert plain.best_epochs_ is None and plain.early_stopping_history_ is None
+    assert plain.n_epochs_ == {"warmup": 1, "main": 12} and "refit" not in plain.fit_times_
+
+
 def test_verbose_prints_mine_line_and_epochs(sim, capsys):
     (Xtr, ytr), _ = sim
     OMIBClassifier(random_state=0, verbose=1, **{**FAST, "max_epochs": 2}).fit(Xtr, ytr)
