@@ -174,6 +174,9 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
                     # al., 2016, Algorithm 7.2), so that the held-out rows
                     # also shape the final model.
                     self.early_stopping_history_ = self._phase_histories(self.net_)
+                    if self.verbose:
+                        print(f"[OMIB] refit on all {arrays[0].shape[0]} rows for the epochs "
+                              f"early stopping chose: {self.best_epochs_}")
                     times = self._train(
                         arrays, self._dataset(arrays, target), None, seed, self.best_epochs_
                     )

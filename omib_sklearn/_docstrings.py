@@ -95,8 +95,9 @@ PARAMETERS = """\
         With ``early_stopping=True``: once early stopping has chosen each
         phase's number of epochs (``best_epochs_``), train a new network
         from scratch on every row for that many epochs ([3]_, Algorithm
-        7.2), so that the held-out rows also train the
-        final model. It doubles the training time. False keeps the
+        7.2), so that the held-out rows also train the final model, as
+        ``LogisticRegressionCV(refit=True)`` refits on all rows with the C
+        it chose. It doubles the training time. False keeps the
         early-stopped network, trained on the remaining rows only.
     validation_fraction : float, default=0.1
         Share of rows held out when ``early_stopping=True``.

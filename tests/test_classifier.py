@@ -187,6 +187,10 @@ def test_verbose_prints_mine_line_and_epochs(sim, capsys):
     out = capsys.readouterr().out
     assert "beta bounds" in out and "H_1=" in out and "I_12=" in out
     assert "warmup" in out and "main" in out
+    assert "refit" not in out  # FAST has no early stopping, so no refit
+    OMIBClassifier(random_state=0, verbose=1,
+                   **{**FAST, "max_epochs": 2, "early_stopping": True}).fit(Xtr, ytr)
+    assert f"refit on all {len(ytr)} rows" in capsys.readouterr().out
 
 
 def test_silent_by_default(sim, capsys):
