@@ -71,10 +71,12 @@ def test_fixed_beta_skips_mine(sim):
     assert clf.beta_ == 1e-3 and clf.beta_bounds_ is None and clf.information_ is None
 
 
-def test_same_seed_same_predictions(sim):
+@pytest.mark.parametrize("early_stopping", [False, True])  # True: split, stop, then refit
+def test_same_seed_same_predictions(sim, early_stopping):
     (Xtr, ytr), (Xte, _) = sim
-    a = OMIBClassifier(random_state=3, **FAST).fit(Xtr, ytr).predict_proba(Xte)
-    b = OMIBClassifier(random_state=3, **FAST).fit(Xtr, ytr).predict_proba(Xte)
+    params = {**FAST, "early_stopping": early_stopping}
+    a = OMIBClassifier(random_state=3, **params).fit(Xtr, ytr).predict_proba(Xte)
+    b = OMIBClassifier(random_state=3, **params).fit(Xtr, ytr).predict_proba(Xte)
     np.testing.assert_array_equal(a, b)
 
 
