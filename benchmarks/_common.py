@@ -52,6 +52,15 @@ def sampled_accuracy(clf, X, y, seed=0):
     return float(np.mean(pred == y))
 
 
+def parse_range(text):
+    """'0,3' -> [0, 3], '0-14' -> [0, ..., 14], '' -> []."""
+    out = []
+    for part in filter(None, text.split(",")):
+        lo, _, hi = part.partition("-")
+        out += range(int(lo), int(hi or lo) + 1)
+    return out
+
+
 def run_parallel(fn, jobs, workers):
     """Run ``fn(job)`` for each job, in ``workers`` processes (1: in-process);
     results in the order of ``jobs``."""

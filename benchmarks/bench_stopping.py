@@ -18,16 +18,9 @@ Run:  python benchmarks/bench_stopping.py [--mfeat 0-9] [--sim 0-1] [--workers 2
 import json
 
 import numpy as np
-from _common import iter_parallel, mfeat_folds, parser, sim_split
+from _common import iter_parallel, mfeat_folds, parse_range, parser, sim_split
 
 PATIENCE, MIN_STEPS, TOL = 5, 200, 1e-4
-
-
-def _range(text):
-    if not text:
-        return []
-    lo, _, hi = text.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
 
 
 def fit_curves(job):
@@ -61,9 +54,8 @@ def fit_curves(job):
         callbacks=[("test_accuracy", TestAccuracy())],
     ).fit(Xtr, ytr)
     main = clf.history_["main"]
-    steps = -(-int(0.9 * len(ytr)) // clf.batch_size)
     return {
-        "case": case, "seed": seed, "steps_per_epoch": steps,
+        "case": case, "seed": seed, "steps_per_epoch": clf.net_.steps_per_epoch_,
         "valid_acc": [e["valid_score"] for e in main],
         "valid_loss": [e["valid_loss"] for e in main],
         "test": [e["test_acc"] for e in main],
@@ -90,8 +82,8 @@ def main():
     ap.add_argument("--mfeat-epochs", type=int, default=80)
     ap.add_argument("--sim-epochs", type=int, default=40)
     args = ap.parse_args()
-    jobs = [("mfeat", s, args.mfeat_epochs) for s in _range(args.mfeat)]
-    jobs += [(c, s, args.sim_epochs) for c in ("SIM-I", "SIM-II", "SIM-III") for s in _range(args.sim)]
+    jobs = [("mfeat", s, args.mfeat_epochs) for s in parse_range(args.mfeat)]
+    jobs += [(c, s, args.sim_epochs) for c in ("SIM-I", "SIM-II", "SIM-III") for s in parse_range(args.sim)]
     print(f"{len(jobs)} fits, {args.workers} worker(s)", flush=True)
     curves = list(iter_parallel(fit_curves, jobs, args.workers))
     if args.json:

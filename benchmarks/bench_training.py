@@ -19,7 +19,7 @@ import os
 import time
 
 import numpy as np
-from _common import iter_parallel, mfeat_folds, sim_split
+from _common import iter_parallel, mfeat_folds, parse_range, sim_split
 
 DEFAULT_CONFIGS = {
     "defaults": {},
@@ -49,12 +49,6 @@ def fit_one(job):
     return name, case, seed, acc, time.perf_counter() - start, dict(clf.n_epochs_), proba, yte
 
 
-def _seed_range(part):
-    """'3' -> [3], '0-14' -> [0, ..., 14]."""
-    lo, _, hi = part.partition("-")
-    return list(range(int(lo), int(hi or lo) + 1))
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cases", default="SIM-I")
@@ -68,7 +62,7 @@ def main():
         text = open(args.configs).read() if os.path.exists(args.configs) else args.configs
         configs = json.loads(text)
     cases = args.cases.split(",")
-    seeds = [s for part in args.seeds.split(",") for s in _seed_range(part)]
+    seeds = parse_range(args.seeds)
     jobs = [(n, c, s, p) for n, p in configs.items() for c in cases for s in seeds]
     print(f"{len(jobs)} fits, {args.workers} worker(s), "
           f"torch threads per worker = {os.environ.get('BENCH_THREADS', '1')}", flush=True)

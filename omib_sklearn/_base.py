@@ -261,20 +261,15 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         return ModalityDataset({f"m{i}": a for i, a in enumerate(arrays)}, target)
 
     def _split(self, arrays, target, rng):
-        n = arrays[0].shape[0]
-        X = {f"m{i}": a for i, a in enumerate(arrays)}
         if not self.early_stopping:
             return self._dataset(arrays, target), None
         stratify = target if self._stratify else None
         idx_train, idx_valid = train_test_split(
-            np.arange(n), test_size=self.validation_fraction,
+            np.arange(arrays[0].shape[0]), test_size=self.validation_fraction,
             random_state=rng.randint(np.iinfo(np.int32).max), stratify=stratify,
         )
         def sub(idx):
-            return ModalityDataset(
-                {k: v[idx] for k, v in X.items()},
-                None if target is None else target[idx],
-            )
+            return self._dataset([a[idx] for a in arrays], None if target is None else target[idx])
         return sub(idx_train), sub(idx_valid)
 
     def _build_net(self, arrays, train, valid, seed):

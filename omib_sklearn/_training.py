@@ -112,7 +112,6 @@ class OMIBNet(NeuralNet):
         stopper = dict(self.callbacks_).get("early_stopping")
         if stopper is not None:
             stopper.reset()
-        start = len(self.history)
         if epochs > 0:
             try:
                 self.fit_loop(dataset_train, None, epochs=epochs)
@@ -120,8 +119,7 @@ class OMIBNet(NeuralNet):
                 pass
         if stopper is not None:
             stopper.restore_best(self)
-            # epochs of this phase up to and including its best one
-            self.best_epochs_[phase] = 0 if stopper.best_epoch_ is None else stopper.best_epoch_ - start
+            self.best_epochs_[phase] = stopper.best_epoch_
         else:
             self.load_averaged_weights()
         self.averaged_ = None
@@ -341,7 +339,8 @@ class PhaseEarlyStopping(Callback):
     def reset(self):
         self.best_loss_ = math.inf
         self.best_state_ = None
-        self.best_epoch_ = None
+        self.best_epoch_ = 0  # epochs of the phase up to its best one
+        self.epochs_ = 0
         self.bad_epochs_ = 0
 
     def on_epoch_end(self, net, **kwargs):
@@ -350,10 +349,11 @@ class PhaseEarlyStopping(Callback):
         score = sum(b["valid_score_sum"] for b in batches) / max(n_valid, 1)
         net.history.record("valid_score", score)
         loss = net.history[-1, "valid_loss"]
+        self.epochs_ += 1
         if loss < self.best_loss_ - self.tol:
             self.best_loss_ = loss
             self.best_state_ = net.averaged_state_dict()
-            self.best_epoch_ = len(net.history)
+            self.best_epoch_ = self.epochs_
             self.bad_epochs_ = 0
             net.history.record("best_in_phase", True)
         else:
