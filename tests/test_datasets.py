@@ -97,3 +97,32 @@ def test_load_multiple_features_as_frame_feeds_column_names():
                          random_state=0)
     clf.fit([f.iloc[rows] for f in frames], y.iloc[rows])
     assert list(clf.modality_feature_names_[0]) == [f"mor_{k}" for k in range(6)]
+
+
+def test_interaction_labels_defeat_linear_models_but_not_products():
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import PolynomialFeatures
+
+    from omib_sklearn.datasets import make_multimodal_classification
+
+    X, y, oracle = make_multimodal_classification(
+        n_samples=3000, shared_relevant=0, shared_superfluous=0,
+        specific_relevant=(2, 2), specific_superfluous=(3, 3),
+        interaction=True, return_oracle=True, random_state=0,
+    )
+    assert [x.shape for x in X] == [(3000, 5), (3000, 5)]
+    train, test = slice(0, 2000), slice(2000, None)
+    concat = np.hstack(X)
+    linear = LogisticRegression().fit(concat[train], y[train]).score(concat[test], y[test])
+    assert linear < 0.6
+    # The label is the sign of a product of one score per modality: degree-2
+    # products of the relevant features separate it.
+    poly = PolynomialFeatures(2, interaction_only=True).fit_transform(oracle)
+    assert LogisticRegression(C=100).fit(poly[train], y[train]).score(poly[test], y[test]) > 0.97
+    # Without the option the same call draws the paper's linear rule.
+    X_lin, y_lin = make_multimodal_classification(
+        n_samples=3000, shared_relevant=0, shared_superfluous=0,
+        specific_relevant=(2, 2), specific_superfluous=(3, 3), random_state=0,
+    )
+    concat = np.hstack(X_lin)
+    assert LogisticRegression().fit(concat[train], y_lin[train]).score(concat[test], y_lin[test]) > 0.97

@@ -16,6 +16,7 @@ _SIM_CASES = {"SIM-I": (500, 100), "SIM-II": (100, 500), "SIM-III": (300, 300)}
         "shared_superfluous": [Interval(Integral, 0, None, closed="left")],
         "specific_relevant": [tuple, list, StrOptions(set(_SIM_CASES))],
         "specific_superfluous": [tuple, list],
+        "interaction": ["boolean"],
         "return_oracle": ["boolean"],
         "random_state": ["random_state"],
     },
@@ -28,6 +29,7 @@ def make_multimodal_classification(
     shared_superfluous=200,
     specific_relevant="SIM-I",
     specific_superfluous=(200, 200),
+    interaction=False,
     return_oracle=False,
     random_state=None,
 ):
@@ -39,6 +41,13 @@ def make_multimodal_classification(
     block a_m and a specific superfluous block b_m. Modality m is
     ``[a0, b0, a_m, b_m]`` and ``y = 1`` when ``<delta, [a0, a_1, ..., a_M]> > 0``
     for a Gaussian ``delta`` drawn once.
+
+    With ``interaction=True`` the label depends on an interaction between
+    the modalities instead: each modality has a score ``s_m = <delta_m, [a0,
+    a_m]>`` and ``y = 1`` when the product ``s_1 s_2 ... s_M > 0``. For an
+    even number of modalities ``y`` is then an even function of the
+    features, so no linear model on the concatenated modalities does better
+    than chance, while a model that fuses the two scores can reach 1.
 
     Parameters
     ----------
@@ -55,6 +64,9 @@ def make_multimodal_classification(
         modalities M.
     specific_superfluous : tuple of int, default=(200, 200)
         Widths of b_1..b_M (the paper does not state them).
+    interaction : bool, default=False
+        Label by the sign of the product of per-modality scores (see above)
+        instead of the paper's linear rule.
     return_oracle : bool, default=False
         Also return the relevant features ``[a0, a_1, ..., a_M]``.
     random_state : int, RandomState instance or None, default=None
@@ -97,8 +109,13 @@ def make_multimodal_classification(
     oracle = np.hstack([a0] + a)
     if oracle.shape[1] == 0:
         raise ValueError("There is no relevant block: the labels would be constant.")
-    delta = rng.standard_normal(oracle.shape[1])
-    y = (oracle @ delta > 0).astype(np.int64)
+    if interaction:
+        scores = [np.hstack([a0, a_m]) @ rng.standard_normal(a0.shape[1] + a_m.shape[1])
+                  for a_m in a]
+        y = (np.prod(scores, axis=0) > 0).astype(np.int64)
+    else:
+        delta = rng.standard_normal(oracle.shape[1])
+        y = (oracle @ delta > 0).astype(np.int64)
     X = [np.hstack([a0, b0, a_m, b_m]) for a_m, b_m in zip(a, b)]
     if return_oracle:
         return X, y, oracle
