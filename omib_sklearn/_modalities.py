@@ -14,6 +14,15 @@ from sklearn.utils.validation import check_array, validate_data
 
 __all__ = ["Modalities"]
 
+#: Appended to the errors about numbers of rows (of the modalities, or of the
+#: modalities and y): scikit-learn's tools split X by rows, which needs one
+#: row-indexable container.
+ROWS_HINT = (
+    "scikit-learn's tools (GridSearchCV, cross_val_score, ...) select rows of X: "
+    "give them the modalities in a row-indexable container, "
+    "omib_sklearn.Modalities([...]), not a list or dict."
+)
+
 
 class Modalities:
     """A multimodal dataset that scikit-learn can index by rows.
@@ -64,12 +73,9 @@ class Modalities:
             raise ValueError("Modalities needs at least one modality, got none.")
         if len(names) != len(arrays):
             raise ValueError(f"Got {len(names)} names for {len(arrays)} modalities.")
-        rows = [_num_rows(a, name) for a, name in zip(arrays, names)]
-        if len(set(rows)) != 1:
-            detail = ", ".join(f"{n!r}: {r}" for n, r in zip(names, rows))
-            raise ValueError(
-                f"All modalities must have the same number of rows (samples); got {detail}."
-            )
+        if len(set(names)) != len(names):
+            raise ValueError(f"Modality names must be unique, got {names}.")
+        check_same_rows(arrays, names, hint=False)
         self.data = arrays
         self.names = names
 
@@ -135,6 +141,23 @@ def _take_rows(a, key):
     return a[np.asarray(key)]
 
 
+def check_same_rows(arrays, names, *, hint=True):
+    """Raise a ValueError for no modalities or modalities of different lengths.
+
+    With ``hint`` the message about lengths also says how to hand modalities
+    to scikit-learn's tools (:data:`ROWS_HINT`).
+    """
+    if len(arrays) == 0:
+        raise ValueError("X is an empty list of modalities; pass at least one 2-D array.")
+    rows = [_num_rows(a, name) for a, name in zip(arrays, names)]
+    if len(set(rows)) != 1:
+        detail = ", ".join(f"{n!r}: {r}" for n, r in zip(names, rows))
+        raise ValueError(
+            "All modalities must have the same number of rows (samples); "
+            f"got {detail}." + (f" {ROWS_HINT}" if hint else "")
+        )
+
+
 def split_modalities(X):
     """Return ``(arrays, names)`` for the multimodal input forms, else None."""
     if isinstance(X, Modalities):
@@ -182,8 +205,6 @@ def check_modalities(estimator, X, *, reset):
                 "The 'modalities' parameter splits one 2-D array into modalities; "
                 "it must be None when X is already a list, dict or Modalities."
             )
-        if len(arrays_in) == 0:
-            raise ValueError("X is an empty list of modalities; pass at least one 2-D array.")
         arrays, columns = [], []
         for name, a in zip(names, arrays_in):
             columns.append(_column_names(a))
@@ -199,13 +220,7 @@ def check_modalities(estimator, X, *, reset):
                 raise ValueError(f"Modality {name!r}: {exc}") from exc
             except TypeError as exc:
                 raise TypeError(f"Modality {name!r}: {exc}") from exc
-        rows = [a.shape[0] for a in arrays]
-        if len(set(rows)) != 1:
-            detail = ", ".join(f"{n!r}: {r}" for n, r in zip(names, rows))
-            raise ValueError(
-                "All modalities must have the same number of rows (samples); "
-                f"got {detail}."
-            )
+        check_same_rows(arrays, names)
         if reset:
             estimator._input_kind = "modalities"
             estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))

@@ -7,7 +7,7 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._set_output import _safe_set_output
 from sklearn.utils.validation import check_is_fitted
 
-from ._modalities import Modalities, split_modalities
+from ._modalities import Modalities, check_same_rows, split_modalities
 
 __all__ = ["ModalityTransformer"]
 
@@ -224,15 +224,7 @@ def _split(X):
             )
         return [X], ["m0"]
     arrays, names = parts
-    if len(arrays) == 0:
-        raise ValueError("X is an empty list of modalities; pass at least one 2-D array.")
-    rows = {len(a) for a in arrays}
-    if len(rows) != 1:
-        raise ValueError(
-            "All modalities must have the same number of rows (samples); got "
-            + ", ".join(f"{n!r}: {len(a)}" for n, a in zip(names, arrays))
-            + "."
-        )
+    check_same_rows(arrays, names)
     return arrays, names
 
 

@@ -138,3 +138,12 @@ def test_pipeline_with_per_modality_scaling_is_cross_validated(problem):
     # switched off stay near chance
     raw = cross_val_score(OMIBClassifier(**EASY, standardize=False), X, y, cv=cv)
     assert raw.mean() < scores.mean()
+
+
+def test_rows_and_empty_errors_as_the_estimators(problem):
+    X1, X2, _ = problem
+    mt = ModalityTransformer(StandardScaler())
+    with pytest.raises(ValueError, match=r"'m1': 239\. .*omib_sklearn\.Modalities"):
+        mt.fit([X1, X2[:-1]])
+    with pytest.raises(ValueError, match="empty list of modalities"):
+        mt.fit([])

@@ -153,3 +153,19 @@ def test_fit_needs_two_samples(data):
     X1, _, y = data
     with pytest.raises(ValueError, match="1 sample"):
         OMIBRegressor(**PARAMS).fit(X1[:1], [0.5])
+
+
+def test_modalities_duplicate_names_error(data):
+    X1, X2, _ = data
+    with pytest.raises(ValueError, match=r"names must be unique, got \['a', 'a'\]"):
+        Modalities([X1, X2], names=["a", "a"])
+
+
+# -- rows: one validator, with the way to scikit-learn's tools -----------------
+def test_ragged_rows_error_says_how_to_use_sklearn_tools(data):
+    X1, X2, y = data
+    with pytest.raises(ValueError, match=r"'m1': 39\. .*GridSearchCV.*omib_sklearn\.Modalities"):
+        OMIBClassifier(**PARAMS).fit([X1, X2[:-1]], y)
+    # building a Modalities container: no advice to build one
+    with pytest.raises(ValueError, match=r"'m1': 39\.$"):
+        Modalities([X1, X2[:-1]])
