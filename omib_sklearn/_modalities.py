@@ -188,6 +188,7 @@ def check_modalities(estimator, X, *, reset):
     spec = getattr(estimator, "modalities", None)
     if parts is None:
         # One 2-D array: sklearn's own validation, then the column split.
+        _check_2d(X, "X")
         arr = validate_data(
             estimator, X, reset=reset, dtype=[np.float64, np.float32],
             ensure_all_finite=True, ensure_min_samples=2 if reset else 1,
@@ -205,22 +206,14 @@ def check_modalities(estimator, X, *, reset):
                 "The 'modalities' parameter splits one 2-D array into modalities; "
                 "it must be None when X is already a list, dict or Modalities."
             )
-        arrays, columns = [], []
-        for name, a in zip(names, arrays_in):
-            columns.append(_column_names(a))
-            try:
-                arrays.append(
-                    check_array(
-                        a, dtype=np.float32, ensure_all_finite=True,
-                        input_name=f"modality {name!r}", copy=False,
-                        ensure_min_samples=2 if reset else 1,
-                    )
-                )
-            except ValueError as exc:
-                raise ValueError(f"Modality {name!r}: {exc}") from exc
-            except TypeError as exc:
-                raise TypeError(f"Modality {name!r}: {exc}") from exc
-        check_same_rows(arrays, names)
+        for a, name in zip(arrays_in, names):
+            _check_2d(a, f"Modality {name!r}")
+        check_same_rows(arrays_in, names)
+        columns = [_column_names(a) for a in arrays_in]
+        arrays = [
+            _as_float32(a, name, min_samples=2 if reset else 1)
+            for a, name in zip(arrays_in, names)
+        ]
         if reset:
             estimator._input_kind = "modalities"
             estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
@@ -235,6 +228,55 @@ def check_modalities(estimator, X, *, reset):
     else:
         _check_same_layout(estimator, names, widths)
     return [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+
+
+def _check_2d(a, label):
+    """A short error for an array that is not 2-D; ``label`` names it.
+
+    sklearn's check_array message prints the whole array; for a 1-D one it
+    says how to reshape it. Inputs without a shape (nested lists) are left to
+    check_array.
+    """
+    shape = getattr(a, "shape", None)
+    if shape is None or len(shape) == 2:
+        return
+    message = (
+        f"{label} has shape {tuple(shape)}, but a 2D array of shape "
+        "(n_samples, n_features) is expected."
+    )
+    if len(shape) == 1:
+        message += (
+            " Reshape it with x.reshape(1, -1) if it is a single sample, or "
+            "x.reshape(-1, 1) if it is a single feature."
+        )
+    raise ValueError(message)
+
+
+def _as_float32(a, name, *, min_samples):
+    """One 2-D modality as a float32 array; errors name the modality once."""
+    try:
+        # An overflow in the cast is reported below, as infinity.
+        with np.errstate(over="ignore"):
+            arr = check_array(
+                a, dtype=np.float32, ensure_all_finite=False, copy=False,
+                ensure_min_samples=min_samples,
+            )
+    except ValueError as exc:
+        raise ValueError(f"Modality {name!r}: {exc}") from exc
+    except TypeError as exc:
+        raise TypeError(f"Modality {name!r}: {exc}") from exc
+    # Checked here rather than by check_array, to say where: the first
+    # offending entry, after the cast (a float64 beyond float32's range
+    # becomes inf).
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        row, col = np.argwhere(bad)[0]
+        what = "NaN" if np.isnan(arr[row, col]) else "infinity or a value too large for float32"
+        raise ValueError(
+            f"Modality {name!r} contains {what} (first at row {row}, column {col}; "
+            f"{int(bad.sum())} non-finite value(s) in all)."
+        )
+    return arr
 
 
 def _check_same_layout(estimator, names, widths):

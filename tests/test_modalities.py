@@ -169,3 +169,36 @@ def test_ragged_rows_error_says_how_to_use_sklearn_tools(data):
     # building a Modalities container: no advice to build one
     with pytest.raises(ValueError, match=r"'m1': 39\.$"):
         Modalities([X1, X2[:-1]])
+
+
+# -- error messages that name the modality once ---------------------------------
+@pytest.mark.parametrize(
+    "bad, what",
+    [(np.nan, "NaN"), (np.inf, "infinity"), (1e300, "infinity or a value too large for float32")],
+)
+def test_non_finite_value_names_modality_once_with_row_and_column(data, bad, what):
+    X1, X2, y = data
+    X2 = X2.copy()
+    X2[7, 1] = bad
+    X2[9, 0] = bad
+    with pytest.raises(ValueError, match=rf"^Modality 'm1' contains {what}") as err:
+        OMIBClassifier(**PARAMS).fit([X1, X2], y)
+    message = str(err.value)
+    assert message.count("m1") == 1
+    assert "first at row 7, column 1; 2 non-finite value(s)" in message
+
+
+def test_one_dimensional_modality_short_error(data):
+    X1, X2, y = data
+    clf = OMIBClassifier(**PARAMS).fit([X1, X2], y)
+    with pytest.raises(ValueError, match=r"^Modality 'm0' has shape \(3,\), but a 2D array") as err:
+        clf.predict([X1[0], X2[0]])
+    assert "x.reshape(1, -1) if it is a single sample" in str(err.value)
+    # the whole array is never printed
+    with pytest.raises(ValueError, match=r"Modality 'm1' has shape \(40,\)") as err:
+        clf.fit([X1, X2[:, 0]], y)
+    assert len(str(err.value)) < 250 and "array=" not in str(err.value)
+    # one array: the same short message
+    flat = OMIBClassifier(modalities=[3, 2], **PARAMS).fit(np.hstack([X1, X2]), y)
+    with pytest.raises(ValueError, match=r"^X has shape \(5,\), but a 2D array.*reshape\(1, -1\)"):
+        flat.predict(np.hstack([X1, X2])[0])
