@@ -6,11 +6,12 @@ Accepted forms: a list or tuple of 2-D arrays / DataFrames, a dict of them
 ``modalities`` parameter (``None``: the whole array is one modality).
 """
 
+import warnings
 from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import check_array, validate_data
+from sklearn.utils.validation import _get_feature_names, check_array, validate_data
 
 __all__ = ["Modalities"]
 
@@ -187,18 +188,22 @@ def check_modalities(estimator, X, *, reset):
     parts = split_modalities(X)
     spec = getattr(estimator, "modalities", None)
     if parts is None:
-        # One 2-D array: sklearn's own validation, then the column split.
+        # One 2-D array: sklearn's own validation (column names included),
+        # then the column split.
         _check_2d(X, "X")
         arr = validate_data(
             estimator, X, reset=reset, dtype=[np.float64, np.float32],
             ensure_all_finite=True, ensure_min_samples=2 if reset else 1,
         )
-        blocks = _column_blocks(spec, arr.shape[1], getattr(estimator, "feature_names_in_", None) if not reset else _column_names(X))
+        fitted_columns = getattr(estimator, "feature_names_in_", None)
+        blocks = _column_blocks(spec, arr.shape[1], fitted_columns)
         arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
         names = [f"m{i}" for i in range(len(arrays))]
-        columns = [None] * len(arrays)
+        columns = [None if fitted_columns is None else fitted_columns[idx] for idx in blocks]
         if reset:
             estimator._input_kind = "array"
+        else:
+            check_n_modalities(estimator, len(arrays))
     else:
         arrays_in, names = parts
         if spec is not None:
@@ -209,7 +214,11 @@ def check_modalities(estimator, X, *, reset):
         for a, name in zip(arrays_in, names):
             _check_2d(a, f"Modality {name!r}")
         check_same_rows(arrays_in, names)
-        columns = [_column_names(a) for a in arrays_in]
+        if not reset:
+            check_n_modalities(estimator, len(arrays_in))
+        columns = [_modality_feature_names(a, name) for a, name in zip(arrays_in, names)]
+        if not reset:
+            _check_feature_names(estimator, names, columns)
         arrays = [
             _as_float32(a, name, min_samples=2 if reset else 1)
             for a, name in zip(arrays_in, names)
@@ -226,7 +235,7 @@ def check_modalities(estimator, X, *, reset):
         estimator.n_features_per_modality_ = widths
         estimator.modality_feature_names_ = columns
     else:
-        _check_same_layout(estimator, names, widths)
+        _check_widths(estimator, names, widths)
     return [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
 
 
@@ -279,25 +288,71 @@ def _as_float32(a, name, *, min_samples):
     return arr
 
 
-def _check_same_layout(estimator, names, widths):
-    name = type(estimator).__name__
-    fitted = estimator.n_features_per_modality_
-    if len(widths) != len(fitted):
+def _modality_feature_names(a, name):
+    """Column names of a DataFrame modality (all strings), else None, as sklearn."""
+    try:
+        return _get_feature_names(a)
+    except TypeError as exc:
+        raise TypeError(f"Modality {name!r}: {exc}") from exc
+
+
+def check_n_modalities(estimator, n_modalities):
+    """Raise a ValueError unless X has as many modalities as seen in fit."""
+    fitted = estimator.n_modalities_
+    if n_modalities != fitted:
         raise ValueError(
-            f"X has {len(widths)} modalities, but {name} was fitted with "
-            f"{len(fitted)} modalities."
+            f"X has {n_modalities} modalities, but {type(estimator).__name__} was "
+            f"fitted with {fitted} modalities."
         )
-    for i, (got, expected) in enumerate(zip(widths, fitted)):
+
+
+def _check_feature_names(estimator, names, columns):
+    """sklearn's feature-name check (``_check_feature_names``), per modality."""
+    estimator_name = type(estimator).__name__
+    for name, fitted, given in zip(names, estimator.modality_feature_names_, columns):
+        if fitted is None and given is None:
+            continue
+        if fitted is None:
+            warnings.warn(
+                f"Modality {name!r}: X has feature names, but {estimator_name} was "
+                "fitted without feature names",
+                UserWarning, stacklevel=2,
+            )
+            continue
+        if given is None:
+            warnings.warn(
+                f"Modality {name!r}: X does not have valid feature names, but "
+                f"{estimator_name} was fitted with feature names",
+                UserWarning, stacklevel=2,
+            )
+            continue
+        if len(fitted) == len(given) and np.all(fitted == given):
+            continue
+        message = "The feature names should match those that were passed during fit.\n"
+        unseen = sorted(set(given) - set(fitted))
+        missing = sorted(set(fitted) - set(given))
+        if unseen:
+            message += "Feature names unseen at fit time:\n" + _list_names(unseen)
+        if missing:
+            message += "Feature names seen at fit time, yet now missing:\n" + _list_names(missing)
+        if not unseen and not missing:
+            message += "Feature names must be in the same order as they were in fit.\n"
+        raise ValueError(f"Modality {name!r}: {message}")
+
+
+def _list_names(names, max_names=5):
+    lines = [f"- {n}\n" for n in names[:max_names]]
+    return "".join(lines) + ("- ...\n" if len(names) > max_names else "")
+
+
+def _check_widths(estimator, names, widths):
+    name = type(estimator).__name__
+    for i, (got, expected) in enumerate(zip(widths, estimator.n_features_per_modality_)):
         if got != expected:
             raise ValueError(
                 f"Modality {i} ({names[i]!r}) has {got} features, but {name} was "
                 f"fitted with {expected} features for that modality."
             )
-
-
-def _column_names(a):
-    cols = getattr(a, "columns", None)
-    return None if cols is None else np.asarray([str(c) for c in cols], dtype=object)
 
 
 def _column_blocks(spec, n_columns, column_names):
@@ -328,7 +383,8 @@ def _column_blocks(spec, n_columns, column_names):
         if all(isinstance(c, str) for c in block):
             if column_names is None:
                 raise ValueError(
-                    "modalities names columns, but X has no column names; pass a DataFrame."
+                    "modalities names columns, but X has no column names; pass a DataFrame "
+                    "with string column names."
                 )
             lookup = {c: i for i, c in enumerate(column_names)}
             missing = [c for c in block if c not in lookup]

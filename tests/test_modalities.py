@@ -1,5 +1,8 @@
 """The Modalities container, the ``modalities`` spec, and their errors."""
 
+import re
+import warnings
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -202,3 +205,89 @@ def test_one_dimensional_modality_short_error(data):
     flat = OMIBClassifier(modalities=[3, 2], **PARAMS).fit(np.hstack([X1, X2]), y)
     with pytest.raises(ValueError, match=r"^X has shape \(5,\), but a 2D array.*reshape\(1, -1\)"):
         flat.predict(np.hstack([X1, X2])[0])
+
+
+# -- column names per modality, as scikit-learn checks them ----------------------
+def _frames(X1, X2):
+    return {
+        "fou": pd.DataFrame(X1, columns=["a", "b", "c"]),
+        "pix": pd.DataFrame(X2, columns=["d", "e"]),
+    }
+
+
+@pytest.fixture(scope="module")
+def fitted_on_frames():
+    rng = np.random.default_rng(1)
+    X1, X2 = rng.normal(size=(40, 3)), rng.normal(size=(40, 2))
+    y = (X1[:, 0] > 0).astype(int)
+    return OMIBClassifier(**PARAMS).fit(_frames(X1, X2), y), X1, X2
+
+
+def test_feature_names_same_order_pass_silently(fitted_on_frames):
+    clf, X1, X2 = fitted_on_frames
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        proba = clf.predict_proba(_frames(X1, X2))
+    assert proba.shape == (40, 2)
+
+
+@pytest.mark.parametrize(
+    "columns, expected",
+    [
+        (
+            ["c", "a", "b"],
+            "The feature names should match those that were passed during fit.\n"
+            "Feature names must be in the same order as they were in fit.\n",
+        ),
+        (
+            ["a", "z", "c"],
+            "The feature names should match those that were passed during fit.\n"
+            "Feature names unseen at fit time:\n- z\n"
+            "Feature names seen at fit time, yet now missing:\n- b\n",
+        ),
+        (
+            ["a", "b"],
+            "The feature names should match those that were passed during fit.\n"
+            "Feature names seen at fit time, yet now missing:\n- c\n",
+        ),
+    ],
+    ids=["reordered", "renamed", "missing"],
+)
+def test_feature_names_differ_per_modality_error(fitted_on_frames, columns, expected):
+    clf, X1, X2 = fitted_on_frames
+    X = _frames(X1, X2)
+    fou = X["fou"][columns] if set(columns) <= {"a", "b", "c"} else X["fou"].set_axis(columns, axis=1)
+    with pytest.raises(ValueError, match="^" + re.escape(f"Modality 'fou': {expected}") + r"\Z"):
+        clf.predict({"fou": fou, "pix": X["pix"]})
+
+
+def test_feature_names_missing_or_new_warn_per_modality(data, fitted_on_frames):
+    clf, X1, X2 = fitted_on_frames
+    X = _frames(X1, X2)
+    with pytest.warns(
+        UserWarning,
+        match="Modality 'pix': X does not have valid feature names, but OMIBClassifier "
+        "was fitted with feature names",
+    ):
+        clf.predict({"fou": X["fou"], "pix": X2})
+    A1, A2, y = data
+    plain = OMIBClassifier(**PARAMS).fit([A1, A2], y)
+    with pytest.warns(
+        UserWarning,
+        match="Modality 'm1': X has feature names, but OMIBClassifier was fitted "
+        "without feature names",
+    ):
+        plain.predict([A1, pd.DataFrame(A2, columns=["d", "e"])])
+
+
+def test_feature_names_of_one_dataframe_checked_by_sklearn(data):
+    X1, X2, y = data
+    X = pd.DataFrame(np.hstack([X1, X2]), columns=list("abcde"))
+    clf = OMIBClassifier(modalities=[["a", "b", "c"], ["d", "e"]], **PARAMS).fit(X, y)
+    assert [list(c) for c in clf.modality_feature_names_] == [["a", "b", "c"], ["d", "e"]]
+    with pytest.raises(ValueError, match="Feature names must be in the same order"):
+        clf.predict(X[list("cabde")])
+    # the same columns given as a list of DataFrames: no false warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.set_params(modalities=None).predict([X[list("abc")], X[list("de")]])
