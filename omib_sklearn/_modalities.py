@@ -38,6 +38,8 @@ class Modalities:
         The modalities; a dict's keys name them.
     names : list of str, default=None
         Names of the modalities of a list (default ``"m0", "m1", ...``).
+        An estimator matches named modalities (a dict's keys, or these names)
+        with the ones seen in fit by name; with the default names, by position.
 
     Attributes
     ----------
@@ -178,12 +180,25 @@ def _is_array_like_2d_or_more(x):
     return isinstance(x, (list, tuple)) and len(x) > 0 and isinstance(x[0], (list, tuple, np.ndarray))
 
 
+def has_named_modalities(X):
+    """Whether the modalities of ``X`` are named by the user (matched by name).
+
+    A dict (or skorch's SliceDict) is; so is a Modalities container unless it
+    carries the default names of a list, "m0", "m1", ...
+    """
+    if isinstance(X, Modalities):
+        return X.names != [f"m{i}" for i in range(X.n_modalities)]
+    return isinstance(X, Mapping)
+
+
 def check_modalities(estimator, X, *, reset):
     """Validate ``X`` and return a list of float32 arrays, one per modality.
 
     With ``reset=True`` (fit) the modality names, widths, column names and
     ``n_features_in_`` are recorded on the estimator; otherwise they are
-    compared with what was recorded, modality by modality.
+    compared with what was recorded, modality by modality. Named modalities
+    (a dict, or a Modalities container with names) are then matched to the
+    fitted ones by name, a list by position.
     """
     parts = split_modalities(X)
     spec = getattr(estimator, "modalities", None)
@@ -215,6 +230,9 @@ def check_modalities(estimator, X, *, reset):
             _check_2d(a, f"Modality {name!r}")
         check_same_rows(arrays_in, names)
         if not reset:
+            if has_named_modalities(X):
+                order = match_by_name(estimator, names)
+                arrays_in, names = [arrays_in[i] for i in order], [names[i] for i in order]
             check_n_modalities(estimator, len(arrays_in))
         columns = [_modality_feature_names(a, name) for a, name in zip(arrays_in, names)]
         if not reset:
@@ -294,6 +312,28 @@ def _modality_feature_names(a, name):
         return _get_feature_names(a)
     except TypeError as exc:
         raise TypeError(f"Modality {name!r}: {exc}") from exc
+
+
+def match_by_name(estimator, names):
+    """Positions in ``names`` of the modalities seen in fit, in fit order.
+
+    Raises a ValueError naming the modalities that are unknown or missing.
+    """
+    fitted = estimator.modality_names_
+    unknown = [n for n in names if n not in fitted]
+    missing = [n for n in fitted if n not in names]
+    if unknown or missing:
+        problems = []
+        if unknown:
+            problems.append(f"X has modalities unseen at fit time: {unknown}")
+        if missing:
+            problems.append(f"X lacks modalities seen at fit time: {missing}")
+        raise ValueError(
+            f"{'; '.join(problems)}. {type(estimator).__name__} was fitted with the "
+            f"modalities {fitted}; named modalities (dict keys) are matched by name."
+        )
+    position = {n: i for i, n in enumerate(names)}
+    return [position[n] for n in fitted]
 
 
 def check_n_modalities(estimator, n_modalities):

@@ -7,7 +7,14 @@ from sklearn.utils._param_validation import HasMethods, StrOptions
 from sklearn.utils._set_output import _safe_set_output
 from sklearn.utils.validation import check_is_fitted
 
-from ._modalities import Modalities, check_same_rows, split_modalities
+from ._modalities import (
+    Modalities,
+    check_n_modalities,
+    check_same_rows,
+    has_named_modalities,
+    match_by_name,
+    split_modalities,
+)
 
 __all__ = ["ModalityTransformer"]
 
@@ -116,25 +123,29 @@ class ModalityTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys
         Parameters
         ----------
         X : Modalities, list, tuple or dict of array-like, or array-like
-            Modalities laid out as in ``fit``.
+            Modalities laid out as in ``fit``: named ones (dict keys, names of
+            a Modalities container) are matched with those seen in ``fit`` by
+            name, a list by position.
 
         Returns
         -------
         Xt : same container type as X
-            The transformed modalities.
+            The transformed modalities, named ones in the order of ``fit``.
         """
         check_is_fitted(self, "transformers_")
         arrays, names = _split(X)
-        if len(arrays) != self.n_modalities_:
-            raise ValueError(
-                f"X has {len(arrays)} modalities, but ModalityTransformer was fitted "
-                f"with {self.n_modalities_} modalities."
-            )
+        order = None
+        if has_named_modalities(X):
+            # As the estimators do: each modality gets the transformer fitted
+            # on the modality of that name.
+            order = match_by_name(self, names)
+            arrays = [arrays[i] for i in order]
+        check_n_modalities(self, len(arrays))
         out = [
             a if t == "passthrough" else t.transform(a)
             for t, a in zip(self.transformers_, arrays)
         ]
-        return _rebuild(X, out, names)
+        return _rebuild(X, out, order)
 
     def set_output(self, *, transform=None):
         """Set the output container of every modality's transformer.
@@ -182,7 +193,7 @@ class ModalityTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys
         self.transformers_ = fitted
         self.n_modalities_ = len(arrays)
         self.modality_names_ = list(names)
-        return _rebuild(X, out, names) if transform else None
+        return _rebuild(X, out) if transform else None
 
     def _transformers_for(self, n_modalities):
         spec = self.transformers
@@ -228,12 +239,18 @@ def _split(X):
     return arrays, names
 
 
-def _rebuild(X, arrays, names):
-    """The transformed modalities in the container type of ``X``."""
+def _rebuild(X, arrays, order=None):
+    """The transformed modalities in the container type of ``X``.
+
+    ``order`` holds the positions in ``X`` of the modalities in ``arrays``
+    (default: the order of ``X``); named modalities keep their names.
+    """
     if isinstance(X, Modalities):
-        return Modalities(arrays, names=list(X.names))
+        names = X.names if order is None else [X.names[i] for i in order]
+        return Modalities(arrays, names=names)
     if isinstance(X, Mapping):
-        items = dict(zip(X.keys(), arrays))
+        keys = list(X) if order is None else [list(X)[i] for i in order]
+        items = dict(zip(keys, arrays))
         try:
             from skorch.helper import SliceDict
         except ImportError:  # pragma: no cover

@@ -147,3 +147,26 @@ def test_rows_and_empty_errors_as_the_estimators(problem):
         mt.fit([X1, X2[:-1]])
     with pytest.raises(ValueError, match="empty list of modalities"):
         mt.fit([])
+
+
+def test_named_modalities_matched_by_name(problem):
+    X1, X2, y = problem
+    X3 = X2 * 7.0 + 1.0  # as wide as X2, on another scale
+    mt = ModalityTransformer([MinMaxScaler(), StandardScaler(), "passthrough"])
+    ref = mt.fit_transform({"a": X1, "b": X2, "c": X3})
+    Xt = mt.transform({"c": X3, "a": X1, "b": X2})
+    assert list(Xt) == ["a", "b", "c"]  # laid out as in fit
+    for key in ref:
+        assert_array_equal(Xt[key], ref[key])
+    Xt = mt.transform(Modalities({"b": X2, "c": X3, "a": X1}))
+    assert Xt.names == ["a", "b", "c"]
+    assert_array_equal(Xt.data[1], ref["b"])
+    with pytest.raises(ValueError, match=r"unseen at fit time: \['d'\].*lacks .*\['c'\]"):
+        mt.transform({"a": X1, "b": X2, "d": X3})
+    # in a Pipeline, with modalities of equal widths: the reordered dict gives
+    # the same predictions, the swapped list others
+    X4 = X1[:, :3]
+    pipe = make_pipeline(ModalityTransformer(StandardScaler()), OMIBClassifier(**EASY))
+    ref = pipe.fit({"b": X2, "c": X4}, y).predict_proba({"b": X2, "c": X4})
+    assert_array_equal(pipe.predict_proba({"c": X4, "b": X2}), ref)
+    assert not np.allclose(pipe.predict_proba([X4, X2]), ref)

@@ -291,3 +291,56 @@ def test_feature_names_of_one_dataframe_checked_by_sklearn(data):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         clf.set_params(modalities=None).predict([X[list("abc")], X[list("de")]])
+
+
+# -- named modalities are matched by name ---------------------------------------
+@pytest.fixture(scope="module")
+def equal_widths():
+    rng = np.random.default_rng(2)
+    A, B = rng.normal(size=(40, 3)), rng.normal(size=(40, 3))
+    y = (A[:, 0] - B[:, 1] > 0).astype(int)
+    clf = OMIBClassifier(**PARAMS).fit({"fou": A, "pix": B}, y)
+    return clf, A, B
+
+
+@pytest.mark.parametrize(
+    "make_X",
+    [
+        lambda A, B: {"pix": B, "fou": A},
+        lambda A, B: SliceDict(pix=B, fou=A),
+        lambda A, B: Modalities({"pix": B, "fou": A}),
+    ],
+    ids=["dict", "SliceDict", "Modalities"],
+)
+def test_named_modalities_matched_by_name(equal_widths, make_X):
+    clf, A, B = equal_widths
+    ref = clf.predict_proba({"fou": A, "pix": B})
+    X = make_X(A, B)
+    assert_array_equal(clf.predict_proba(X), ref)
+    assert_array_equal(clf.transform(X), clf.transform({"fou": A, "pix": B}))
+    assert list(X.names if isinstance(X, Modalities) else X) == ["pix", "fou"]  # left as given
+    # by position, the swapped modalities give other predictions
+    assert not np.allclose(clf.predict_proba([B, A]), ref)
+    # a list (or default-named container) is matched by position
+    assert_array_equal(clf.predict_proba([A, B]), ref)
+    assert_array_equal(clf.predict_proba(Modalities([A, B])), ref)
+
+
+def test_named_modalities_unknown_or_missing_error(equal_widths):
+    clf, A, B = equal_widths
+    fitted = r"OMIBClassifier was fitted with the modalities \['fou', 'pix'\]"
+    with pytest.raises(ValueError, match=rf"^X has modalities unseen at fit time: \['pixx'\]; "
+                       rf"X lacks modalities seen at fit time: \['pix'\]\. {fitted}"):
+        clf.predict({"fou": A, "pixx": B})
+    with pytest.raises(ValueError, match=rf"^X lacks modalities seen at fit time: \['pix'\]\. {fitted}"):
+        clf.predict({"fou": A})
+    with pytest.raises(ValueError, match=rf"^X has modalities unseen at fit time: \['extra'\]\. {fitted}"):
+        clf.predict({"fou": A, "pix": B, "extra": B})
+
+
+def test_dict_for_a_model_fitted_on_a_list(data):
+    X1, X2, y = data
+    clf = OMIBClassifier(**PARAMS).fit([X1, X2], y)
+    assert_array_equal(clf.predict_proba({"m1": X2, "m0": X1}), clf.predict_proba([X1, X2]))
+    with pytest.raises(ValueError, match=r"unseen at fit time: \['a', 'b'\]"):
+        clf.predict({"a": X1, "b": X2})
