@@ -24,6 +24,18 @@ ROWS_HINT = (
     "omib_sklearn.Modalities([...]), not a list or dict."
 )
 
+#: For the errors of a Modalities container turned into one array or indexed
+#: by columns: tools that need one 2-D array of features end there.
+ONE_ARRAY_HINT = (
+    "Tools that need one 2-D array of features (sklearn.inspection."
+    "permutation_importance, partial_dependence, ...) do not take it: give them "
+    "np.hstack of the modalities and fit the estimator with the modalities= "
+    "parameter (the widths, e.g. OMIBClassifier(modalities=[4, 3])), with which "
+    "permutation_importance permutes single columns. The importance of a whole "
+    "modality (masking all its columns at once) is a different measure, which "
+    "needs a per-modality tool."
+)
+
 
 class Modalities:
     """A multimodal dataset that scikit-learn can index by rows.
@@ -99,7 +111,7 @@ class Modalities:
             if len(key) == 2 and key[1] is Ellipsis:
                 key = key[0]
             else:
-                raise IndexError("Modalities can only be indexed by rows.")
+                raise IndexError(f"Modalities can only be indexed by rows. {ONE_ARRAY_HINT}")
         if isinstance(key, str):
             return self.data[self.names.index(key)]
         if isinstance(key, Integral):
@@ -114,7 +126,7 @@ class Modalities:
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             "A Modalities container has several modalities and cannot be turned into "
-            "one array; pass it to an OMIB estimator or index its rows."
+            f"one array; pass it to an OMIB estimator or index its rows. {ONE_ARRAY_HINT}"
         )
 
     def to_dict(self):

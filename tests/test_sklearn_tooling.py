@@ -1,4 +1,4 @@
-"""The routes of issue 4 through scikit-learn's tooling, with real outcomes.
+"""The routes of multimodal data through scikit-learn's tooling, with real outcomes.
 
 Route 1: a Modalities container (and skorch's SliceDict) through splitters,
 cross-validation and searches. Route 2: one 2-D array plus the ``modalities``
@@ -18,8 +18,10 @@ from conftest import FAST
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy.stats import loguniform
 from sklearn.base import clone
+from sklearn.calibration import CalibratedClassifierCV
 from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
+from sklearn.inspection import partial_dependence, permutation_importance
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import (
@@ -31,8 +33,9 @@ from sklearn.model_selection import (
     cross_validate,
     learning_curve,
     permutation_test_score,
+    validation_curve,
 )
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import FeatureUnion, make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.estimator_checks import check_outliers_fit_predict, check_outliers_train
 from skorch.helper import SliceDict
@@ -188,7 +191,60 @@ def test_cross_val_predict_n_jobs_1_and_2(problem, method):
     assert np.mean(labels == y) > 0.75
 
 
+def test_validation_curve(problem):
+    X1, X2, y = problem
+    train_scores, test_scores = validation_curve(
+        OMIBClassifier(**EASY), Modalities([X1, X2]), y, param_name="latent_dim",
+        param_range=[4, 8], cv=CV,
+    )
+    assert train_scores.shape == test_scores.shape == (2, 3)
+    assert test_scores.mean() > 0.75
+
+
+def test_calibrated_classifier_cv(problem):
+    X1, X2, y = problem
+    X = Modalities([X1, X2])
+    cal = CalibratedClassifierCV(OMIBClassifier(**EASY), cv=CV).fit(X, y)
+    assert len(cal.calibrated_classifiers_) == 3
+    assert cal.predict_proba(X).shape == (240, 2)
+    assert cal.score(X, y) > 0.75
+
+
+def test_feature_union_of_embeddings(problem):
+    X1, X2, y = problem
+    union = FeatureUnion(
+        [("a", OMIBClassifier(**EASY)), ("b", OMIBClassifier(**{**EASY, "latent_dim": 4}))]
+    )
+    assert union.fit_transform(Modalities([X1, X2]), y).shape == (240, 12)
+
+
+@pytest.mark.parametrize("tool", [permutation_importance, partial_dependence])
+def test_tools_needing_one_array_point_to_route_2(problem, tool):
+    X1, X2, y = problem
+    X = Modalities([X1, X2])
+    clf = OMIBClassifier(**EASY).fit(X, y)
+    args = (y,) if tool is permutation_importance else ([0],)
+    # permutation_importance turns X into an array, partial_dependence selects
+    # its columns
+    with pytest.raises(
+        (TypeError, IndexError), match=r"permutation_importance.*modalities=.*per-modality"
+    ):
+        tool(clf, X, *args)
+
+
 # -- route 2: one array + the modalities parameter in ordinary Pipelines ---------
+def test_permutation_importance_and_partial_dependence_on_one_array(problem):
+    X1, X2, y = problem
+    X = np.hstack([X1, X2])
+    clf = OMIBClassifier(modalities=[4, 3], **EASY).fit(X, y)
+    result = permutation_importance(clf, X, y, n_repeats=3, random_state=0)
+    assert result.importances.shape == (7, 3)
+    assert result.importances_mean.sum() > 0.05  # every column shifts with y
+    pd_result = partial_dependence(clf, X, [0], grid_resolution=5)
+    assert pd_result["average"].shape == (1, 5)
+    assert pd_result["average"][0, -1] > pd_result["average"][0, 0]  # P(y=1) grows with x0
+
+
 def test_pipeline_scaler_then_omib_with_widths(problem):
     X1, X2, y = problem
     X = np.hstack([X1 * 100.0, X2 - 50.0])
