@@ -284,9 +284,10 @@ def _check_2d(a, label):
         "(n_samples, n_features) is expected."
     )
     if len(shape) == 1:
+        # sklearn's wording, which its check_fit2d_predict1d looks for.
         message += (
-            " Reshape it with x.reshape(1, -1) if it is a single sample, or "
-            "x.reshape(-1, 1) if it is a single feature."
+            " Reshape your data either using x.reshape(1, -1) if it contains a "
+            "single sample or x.reshape(-1, 1) if it has a single feature."
         )
     raise ValueError(message)
 

@@ -196,7 +196,9 @@ def test_one_dimensional_modality_short_error(data):
     clf = OMIBClassifier(**PARAMS).fit([X1, X2], y)
     with pytest.raises(ValueError, match=r"^Modality 'm0' has shape \(3,\), but a 2D array") as err:
         clf.predict([X1[0], X2[0]])
-    assert "x.reshape(1, -1) if it is a single sample" in str(err.value)
+    assert "Reshape your data either using x.reshape(1, -1) if it contains a single sample" in str(
+        err.value
+    )
     # the whole array is never printed
     with pytest.raises(ValueError, match=r"Modality 'm1' has shape \(40,\)") as err:
         clf.fit([X1, X2[:, 0]], y)
