@@ -9,6 +9,7 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
+from ._modalities import ROWS_HINT
 from ._tasks import ClassificationTask
 
 
@@ -114,7 +115,7 @@ class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
             )
         if len(y) != n_samples:
             raise ValueError(
-                f"y has {len(y)} labels, but the modalities have {n_samples} rows."
+                f"y has {len(y)} labels, but the modalities have {n_samples} rows. {ROWS_HINT}"
             )
         check_classification_targets(y)
         if type_of_target(y) not in ("binary", "multiclass"):

@@ -154,11 +154,15 @@ ATTRIBUTES = """\
     n_modalities_ : int
         Number of modalities seen in fit.
     modality_names_ : list of str
-        Names of the modalities (dict keys, or "m0", "m1", ...).
+        Names of the modalities (dict keys, or "m0", "m1", ...); named
+        modalities given at predict time are matched with them by name, a
+        list by position.
     n_features_per_modality_ : list of int
         Width of each modality.
-    modality_feature_names_ : list
-        Column names of each modality given as a DataFrame (else None).
+    modality_feature_names_ : list of (ndarray of str or None)
+        String column names of each modality (of a DataFrame modality, or of
+        its block of one DataFrame split by ``modalities``), else None;
+        checked at predict time as scikit-learn checks ``feature_names_in_``.
     n_features_in_ : int
         Total number of features over all modalities.
     feature_names_in_ : ndarray of str

@@ -227,9 +227,7 @@ def check_modalities(estimator, X, *, reset):
         arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
         names = [f"m{i}" for i in range(len(arrays))]
         columns = [None if fitted_columns is None else fitted_columns[idx] for idx in blocks]
-        if reset:
-            estimator._input_kind = "array"
-        else:
+        if not reset:
             check_n_modalities(estimator, len(arrays))
     else:
         arrays_in, names = parts
@@ -254,7 +252,6 @@ def check_modalities(estimator, X, *, reset):
             for a, name in zip(arrays_in, names)
         ]
         if reset:
-            estimator._input_kind = "modalities"
             estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
             if hasattr(estimator, "feature_names_in_"):
                 del estimator.feature_names_in_

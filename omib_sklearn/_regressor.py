@@ -6,6 +6,7 @@ from sklearn.utils.validation import check_array
 
 from ._base import BaseOMIB
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
+from ._modalities import ROWS_HINT
 from ._tasks import RegressionTask
 
 _REGRESSOR_PARAMETERS = parameters_doc(defaults={
@@ -152,7 +153,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         )
         if len(y2) != n_samples:
             raise ValueError(
-                f"y has {len(y2)} rows, but the modalities have {n_samples} rows."
+                f"y has {len(y2)} rows, but the modalities have {n_samples} rows. {ROWS_HINT}"
             )
         # Kept to return predictions in the shape of the fitted y: (n,) or (n, k).
         self._y_ndim = y_arr.ndim
