@@ -30,9 +30,9 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import check_array
 
+from ._compat import Interval
 from .nn import StatisticsNetwork
 
 __all__ = [

@@ -11,7 +11,9 @@ from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils.validation import _get_feature_names, check_array, validate_data
+from sklearn.utils.validation import check_array, validate_data
+
+from ._compat import _get_feature_names
 
 __all__ = ["Modalities"]
 

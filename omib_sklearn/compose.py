@@ -2,11 +2,10 @@
 
 from collections.abc import Mapping
 
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context, clone
-from sklearn.utils._param_validation import HasMethods, StrOptions
-from sklearn.utils._set_output import _safe_set_output
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import HasMethods, StrOptions, _fit_context, _safe_set_output
 from ._modalities import (
     Modalities,
     check_n_modalities,

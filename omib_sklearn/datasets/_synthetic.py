@@ -4,7 +4,8 @@ from numbers import Integral
 
 import numpy as np
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from .._compat import Interval, StrOptions, validate_params
 
 _SIM_CASES = {"SIM-I": (500, 100), "SIM-II": (100, 500), "SIM-III": (300, 300)}
 
