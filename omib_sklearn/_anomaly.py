@@ -5,10 +5,10 @@ from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import OutlierMixin, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.base import OutlierMixin
 
 from ._base import BaseOMIB
+from ._compat import Interval, StrOptions
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._tasks import SVDDTask
 
@@ -50,7 +50,7 @@ _DETECTOR_PARAMETERS = parameters_doc(
 )
 
 
-class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
+class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
     __doc__ = f"""Optimal Multimodal Information Bottleneck anomaly detector (Deep SVDD).
 
     Fitted on normal data only (Ruff et al. [3]_). The fusion head and the
@@ -102,9 +102,10 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
 
     Attributes
     ----------
-    center_ : ndarray of shape (svdd_dim,)
-        Centre c of the fusion head (a copy of the buffer ``module_.center``).
-    trb_centers_ : ndarray of shape (n_modalities, svdd_dim)
+    center_ : ndarray of shape (n_estimators, svdd_dim)
+        Centre c of the fusion head of each network (a copy of the buffer
+        ``module_.center``).
+    trb_centers_ : ndarray of shape (n_estimators, n_modalities, svdd_dim)
         Centres of the task-relevance heads (``module_.trb_centers``).
     offset_ : float
         ``decision_function = score_samples - offset_``.
@@ -152,6 +153,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         contamination="auto",
         svdd_dim=64,
         modalities=None,
+        n_estimators=5,
         beta="auto",
         information="channels",
         info_noise=0.1,
@@ -182,7 +184,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         verbose=0,
     ):
         super().__init__(
-            modalities=modalities, beta=beta, information=information,
+            modalities=modalities, n_estimators=n_estimators, beta=beta, information=information,
             info_noise=info_noise, mine_steps=mine_steps,
             warmup_epochs=warmup_epochs, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
@@ -199,7 +201,7 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         self.contamination = contamination
         self.svdd_dim = svdd_dim
 
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit on normal data.
 
         Parameters
@@ -208,13 +210,17 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
             The modalities of normal samples.
         y : Ignored
             Not used, present for API consistency.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in the losses, the centres and the
+            standardization; the threshold ``offset_`` uses every row
+            unweighted.
 
         Returns
         -------
         self : OMIBAnomalyDetector
             The fitted detector.
         """
-        super().fit(X, None)
+        super().fit(X, None, sample_weight=sample_weight)
         # Scores of all training rows (also those held out for early stopping).
         dist = self._distances(X)
         self._check_collapse(dist)
@@ -252,16 +258,15 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
 
     def _collect_fitted_attributes(self):
         super()._collect_fitted_attributes()
-        self.center_ = self.module_.center.cpu().numpy().astype(np.float64)
+        self.center_ = self.module_.center[:, 0].cpu().numpy().astype(np.float64)
         self.trb_centers_ = self.module_.trb_centers.cpu().numpy().astype(np.float64)
 
     def _check_collapse(self, dist):
-        # The scale of reference is ||c||^2, which the eps rule keeps >= eps^2 dims.
-        scale = float(np.sum(self.center_**2))
-        if np.std(dist) <= 1e-6 * scale:
+        # Distances are in units of ||c||^2, which the eps rule keeps away from 0.
+        if np.std(dist) <= 1e-6:
             warnings.warn(
                 "The training scores have near-zero spread (std of the squared "
-                f"distances {np.std(dist):.3g}, ||c||^2 = {scale:.3g}): the Deep "
+                f"distances {np.std(dist):.3g}, in units of ||c||^2): the Deep "
                 "SVDD head collapsed to its centre and cannot rank samples. Check "
                 "for constant or duplicated training rows, or try a smaller lr, "
                 "fewer epochs or a larger weight_decay.",
@@ -270,11 +275,16 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
             )
 
     def _distances(self, X):
+        """Squared distance of the fusion head's output to its centre, in
+        units of ``||c||^2`` (the training loss), averaged over the networks."""
         out, _ = self._forward(X)
-        return ((out - self.center_) ** 2).sum(axis=1)
+        center = self.center_[:, None, :]
+        dist = ((out - center) ** 2).sum(axis=2) / (center**2).sum(axis=2)
+        return dist.mean(axis=0)
 
     def score_samples(self, X):
-        """Opposite of the squared distance to the centre (higher = more normal).
+        """Opposite of the squared distance to the centre, in units of
+        ``||c||^2`` and averaged over the networks (higher = more normal).
 
         Parameters
         ----------
@@ -284,7 +294,8 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
         Returns
         -------
         scores : ndarray of shape (n_samples,)
-            ``-||Dec_hat(xi) - c||^2``.
+            ``-mean_k ||Dec_hat_k(xi_k) - c_k||^2 / ||c_k||^2`` over the
+            networks k.
         """
         return -self._distances(X)
 
@@ -335,25 +346,26 @@ class OMIBAnomalyDetector(OutlierMixin, TransformerMixin, BaseOMIB):
 
     @staticmethod
     def _mean_outputs(net, dataset, which):
-        """Centre(s) of the SVDD heads: the mean output of a forward pass in
-        eval mode over ``dataset``, with near-zero coordinates pushed away."""
+        """Centre(s) of the SVDD heads of each network: the mean output of a
+        forward pass in eval mode over the network's rows of ``dataset``,
+        with near-zero coordinates pushed away. Shapes ``(K, M, out_dim)``
+        for the task-relevance heads, ``(K, 1, out_dim)`` for the fusion head."""
         module = net.module_
         module.eval()
-        total, total_sq, count = None, None, 0
+        total, total_sq, count = 0.0, 0.0, 0.0
         with torch.no_grad():
-            for xb, _ in net.get_iterator(dataset, training=False):
+            for xb, (_, wb) in net.get_iterator(dataset, training=False):
                 xb = {k: v.to(net.device) for k, v in xb.items()}
+                w = wb.to(net.device)[:, :, None, None]
                 if which == "trb":
-                    # (batch, M, out_dim): the warm-up input, [z_i, noise].
-                    out = torch.stack(module.forward_warmup(**xb)["trb"], dim=1)
+                    # (K, batch, M, out_dim): the warm-up input, [z_i, noise].
+                    out = torch.stack(module.forward_warmup(**xb)["trb"], dim=2)
                 else:
-                    out = module(**xb)[0]
-                s, s2 = out.sum(0), (out**2).sum(0)
-                total = s if total is None else total + s
-                total_sq = s2 if total_sq is None else total_sq + s2
-                count += out.shape[0]
+                    out = module(**xb)[0][:, :, None, :]
+                total = total + (w * out).sum(1)
+                total_sq = total_sq + (w * out**2).sum(1)
+                count = count + w.sum(1)
         mean = total / count
         # Scale of the outputs of each head: root mean square over its coordinates.
         rms = torch.sqrt((total_sq / count).mean(dim=-1, keepdim=True))
         return push_from_zero(mean, CENTER_EPS * rms)
-

@@ -8,35 +8,42 @@ main training -> transform / predict. Each estimator only adds its task
 import copy
 import time
 import warnings
-from functools import partial
 from numbers import Integral, Real
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, _fit_context
-from sklearn.model_selection import train_test_split
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils._set_output import _wrap_method_output
 from sklearn.utils.validation import check_is_fitted
 
+from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._information import beta_bounds, estimate_information, select_beta
 from ._modalities import check_modalities
 from ._training import (
-    ModalityDataset,
+    MemberEarlyStopping,
+    MemberRows,
     OMIBNet,
-    PhaseEarlyStopping,
+    PhaseLog,
     PhaseRecorder,
+    fused_adam_supported,
 )
+from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS
+from .nn._modules import INPUT_WEIGHTS, slice_members
+
+#: A phase stops only after this many optimizer steps without improvement
+#: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
+#: and a patience of a few epochs ended training on the initial plateau.
+MIN_STOPPING_STEPS = 50
 
 
-class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
+class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
     """Shared machinery of the OMIB estimators. Not for direct use."""
 
     _parameter_constraints = {
         "modalities": [list, tuple, None],
+        "n_estimators": [Interval(Integral, 1, None, closed="left")],
         "beta": [StrOptions({"auto"}), Interval(Real, 0, None, closed="left")],
         "information": [StrOptions({"channels", "raw"})],
         "info_noise": [Interval(Real, 0, None, closed="neither")],
@@ -71,6 +78,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         self,
         *,
         modalities=None,
+        n_estimators=5,
         beta="auto",
         information="channels",
         info_noise=0.1,
@@ -101,6 +109,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         verbose=0,
     ):
         self.modalities = modalities
+        self.n_estimators = n_estimators
         self.beta = beta
         self.information = information
         self.info_noise = info_noise
@@ -132,7 +141,7 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
 
     # -- the pipeline ---------------------------------------------------------
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y=None):
+    def fit(self, X, y=None, sample_weight=None):
         """Fit the OMIB model: beta selection, warm-up, then main training.
 
         Parameters
@@ -142,6 +151,11 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             array is split by the ``modalities`` parameter.
         y : array-like of shape (n_samples,) or (n_samples, n_outputs)
             Targets (ignored by the anomaly detector).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of the rows in every loss: both phases' training losses,
+            the validation loss of early stopping, and the standardization of
+            the features. None gives every row weight 1. The information
+            estimates that choose beta use every row unweighted.
 
         Returns
         -------
@@ -150,45 +164,36 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         """
         arrays = check_modalities(self, X, reset=True)
         target = self._check_target(y, arrays[0].shape[0])
+        weight = self._check_weights(sample_weight, arrays[0], target)
         self._check_hyperparameters()
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         devices = [torch.device(self.device)] if torch.device(self.device).type == "cuda" else []
-        clock = time.perf_counter
         self.fit_times_ = {}
         with torch.random.fork_rng(devices=devices):
             torch.manual_seed(seed)
-            start = clock()
+            start = time.perf_counter()
             self._choose_beta(arrays, rng)
-            self.fit_times_["beta"] = clock() - start
-            train, valid = self._split(arrays, target, rng)
+            self.fit_times_["beta"] = time.perf_counter() - start
+            plan = self._plan_rows(target, len(arrays[0]), rng)
             epochs = {"warmup": self.warmup_epochs, "main": self.max_epochs}
-            self.fit_times_.update(self._train(arrays, train, valid, seed, epochs))
-            self.best_epochs_ = None
-            self.early_stopping_history_ = None
-            if valid is not None:
-                self.best_epochs_ = dict(self.net_.best_epochs_)
-                if self.refit:
-                    # Early stopping chose how long to train; train again
-                    # from scratch on every row for that long (Goodfellow et
-                    # al., 2016, Algorithm 7.2), so that the held-out rows
-                    # also shape the final model.
-                    self.early_stopping_history_ = self._phase_histories(self.net_)
-                    if self.verbose:
-                        print(f"[OMIB] refit on all {arrays[0].shape[0]} rows for the epochs "
-                              f"early stopping chose: {self.best_epochs_}")
-                    times = self._train(
-                        arrays, self._dataset(arrays, target), None, seed, self.best_epochs_
-                    )
-                    self.fit_times_["refit"] = sum(times.values())
+            self.fit_times_.update(self._train(arrays, target, weight, plan, seed, epochs))
+            self._choose_epochs(plan)
+            self._warn_if_not_converged(plan)
+            if plan.refit:
+                self._refit(arrays, target, weight, seed)
+            elif plan.scheme == "cv":
+                # Without refit, the network of the first fold is the model.
+                slice_members(self.net_.module_, [0])
         self._collect_fitted_attributes()
         return self
 
-    # BaseOMIB is not a TransformerMixin subclass itself, so wrap ``transform``
-    # for ``set_output`` here (sklearn only wraps methods of its subclasses).
-    @partial(_wrap_method_output, method="transform")
     def transform(self, X):
         """Return the MIB embedding xi (computed with zeta_i = mu_i).
+
+        With several networks (``n_estimators > 1``) their embeddings are
+        returned side by side: columns ``k * latent_dim`` to ``(k + 1) *
+        latent_dim - 1`` hold network k's.
 
         Parameters
         ----------
@@ -197,9 +202,10 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
 
         Returns
         -------
-        xi : ndarray of shape (n_samples, latent_dim)
+        xi : ndarray of shape (n_samples, n_estimators * latent_dim)
         """
-        return self._forward(X)[1]
+        xi = self._forward(X)[1]
+        return np.concatenate(list(xi), axis=1)
 
     # -- stages ---------------------------------------------------------------
     def _check_hyperparameters(self):
@@ -243,12 +249,56 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
                 f"beta = {self.beta_:.3g}"
             )
 
-    def _train(self, arrays, train, valid, seed, epochs):
-        """Stages 3 and 4: build the network, then run the warm-up and the
+    def _plan_rows(self, target, n_samples, rng):
+        """Stage 3: the training and held-out rows of every network."""
+        stratify = self._stratify and target is not None
+        if stratify and self.early_stopping:
+            counts = np.bincount(target)
+            single = self.classes_[counts == 1]
+            if len(single):
+                warnings.warn(
+                    f"Class {', '.join(map(repr, single.tolist()))} of y has a single row, "
+                    "which is never held out for early stopping (it trains every network). "
+                    "Pass early_stopping=False to train on every row without early stopping.",
+                    UserWarning, stacklevel=3,
+                )
+        plan = plan_rows(
+            n_samples, target if stratify else None, n_estimators=self.n_estimators,
+            early_stopping=self.early_stopping,
+            validation_fraction=self.validation_fraction, refit=self.refit,
+            stratify=stratify, random_state=rng,
+        )
+        self.validation_scheme_ = plan.scheme
+        if self.verbose:
+            print(f"[OMIB] {plan.describe()}")
+        return plan
+
+    def _check_weights(self, sample_weight, first, target):
+        """Row weights: ``sample_weight`` times the class weights (None when
+        both are absent)."""
+        weight = None
+        if sample_weight is not None:
+            weight = _check_sample_weight(
+                sample_weight, first, dtype=np.float64, ensure_non_negative=True
+            )
+        weight = self._weight_classes(target, weight)
+        if weight is not None and not weight.sum() > 0:
+            raise ValueError("The sample weights add up to 0; at least one row needs a positive weight.")
+        return weight
+
+    def _weight_classes(self, target, weight):
+        """Hook of the classifier (``class_weight``)."""
+        return weight
+
+    def _train(self, arrays, target, weight, plan, seed, epochs, log=True):
+        """Stages 4 and 5: build the networks, then run the warm-up and the
         main phase for at most ``epochs[phase]`` epochs each; returns the
         seconds each phase took."""
         clock = time.perf_counter
-        self.net_ = self._build_net(arrays, train, valid, seed)
+        X = {f"m{i}": a for i, a in enumerate(arrays)}
+        train = MemberRows(X, target, plan.train, weight)
+        valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
+        self.net_ = self._build_net(arrays, train, valid, seed, log=log)
         times = {}
         for phase in ("warmup", "main"):
             start = clock()
@@ -256,28 +306,68 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             times[phase] = clock() - start
         return times
 
-    @staticmethod
-    def _dataset(arrays, target):
-        return ModalityDataset({f"m{i}": a for i, a in enumerate(arrays)}, target)
+    def _choose_epochs(self, plan):
+        """The epochs early stopping chose, per network and phase."""
+        self.best_epochs_ = None
+        self.early_stopping_history_ = None
+        if plan.valid is None:
+            return
+        self.best_epochs_ = {
+            phase: np.asarray(epochs, dtype=int) for phase, epochs in self.net_.best_epochs_.items()
+        }
+        if plan.refit:
+            self.early_stopping_history_ = self._phase_histories(self.net_)
 
-    def _split(self, arrays, target, rng):
-        if not self.early_stopping:
-            return self._dataset(arrays, target), None
-        stratify = target if self._stratify else None
-        idx_train, idx_valid = train_test_split(
-            np.arange(arrays[0].shape[0]), test_size=self.validation_fraction,
-            random_state=rng.randint(np.iinfo(np.int32).max), stratify=stratify,
-        )
-        def sub(idx):
-            return self._dataset([a[idx] for a in arrays], None if target is None else target[idx])
-        return sub(idx_train), sub(idx_valid)
+    def _warn_if_not_converged(self, plan):
+        """ConvergenceWarning when the main phase ended at its epoch limit
+        while it was still improving: on its held-out rows (any network whose
+        best epoch is the last), or without them, on its training loss
+        (falling by more than ``tol`` over the last epoch). Never when early
+        stopping ended the phase."""
+        main = [e for e in self.net_.history if e.get("phase") == "main"]
+        if not main or self.net_.stopped_early_.get("main"):
+            return
+        if plan.valid is not None:
+            still = bool(np.any(self.best_epochs_["main"] == len(main)))
+            what = "validation loss"
+        else:
+            losses = [e["train_loss"] for e in main]
+            still = len(losses) > 1 and losses[-2] - losses[-1] > self.tol
+            what = "training loss"
+        if still:
+            warnings.warn(
+                f"The main phase stopped at max_epochs={self.max_epochs} while its {what} "
+                "was still improving: the networks may be under-trained. Increase "
+                "max_epochs (or lr).",
+                ConvergenceWarning, stacklevel=4,
+            )
 
-    def _build_net(self, arrays, train, valid, seed):
+    def _refit(self, arrays, target, weight, seed):
+        """Train one network from scratch on every row for the epochs that
+        early stopping chose (the median over the folds of a
+        cross-validation; Goodfellow et al., 2016, Algorithm 7.2), so that
+        the held-out rows also shape the final model."""
+        epochs = {
+            phase: int(np.round(np.median(self.best_epochs_[phase])))
+            if phase in self.best_epochs_ else 0
+            for phase in ("warmup", "main")
+        }
+        start = time.perf_counter()
+        plan = RowPlan("none", [np.arange(len(arrays[0]))])
+        self._train(arrays, target, weight, plan, seed, epochs, log=False)
+        self.fit_times_["refit"] = time.perf_counter() - start
+        if self.verbose:
+            print(f"[OMIB] refit on all {len(arrays[0])} rows for the epochs early stopping "
+                  f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
+                  f"{self.fit_times_['refit']:.1f} s")
+
+    def _build_net(self, arrays, train, valid, seed, log=True):
         from skorch.helper import predefined_split
 
         task = self._make_task()
         module = OMIBModule(
             [a.shape[1] for a in arrays], task.out_dim, head=task.head,
+            n_members=train.n_members,
             encoder_hidden=tuple(self.encoder_hidden),
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
             n_heads=self.n_heads, dropout=self.dropout,
@@ -285,22 +375,34 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             bias=task.head != "svdd",
         )
         if self.standardize:
-            Xtr = train.X
-            shifts = [Xtr[f"m{i}"].mean(0) for i in range(len(arrays))]
-            scales = [Xtr[f"m{i}"].std(0) for i in range(len(arrays))]
-            scales = [torch.where(s > 0, s, torch.ones_like(s)) for s in scales]
+            # Each network is standardized with the (weighted) mean and std
+            # of its own training rows.
+            w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
+            shifts, scales = [], []
+            for i in range(len(arrays)):
+                x = train.X[f"m{i}"]
+                mean, std = [], []
+                for r in train.rows:
+                    wr = (w[r] / w[r].sum().clamp_min(1e-12))[:, None]
+                    mean.append((wr * x[r]).sum(0))
+                    std.append(((wr * (x[r] - mean[-1]) ** 2).sum(0)).sqrt())
+                std = torch.stack(std)
+                shifts.append(torch.stack(mean))
+                scales.append(torch.where(std > 0, std, torch.ones_like(std)))
             module.set_standardization(shifts, scales)
         callbacks = [("phase", PhaseRecorder())]
         if valid is not None:
-            callbacks.append(
-                ("early_stopping", PhaseEarlyStopping(self.n_iter_no_change, self.tol))
-            )
+            callbacks.append((
+                "early_stopping",
+                MemberEarlyStopping(self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS),
+            ))
         callbacks += list(copy.deepcopy(self.callbacks or []))
         net = OMIBNet(
             module=module,
             criterion=torch.nn.MSELoss,  # unused: each task computes its own loss
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
+            optimizer__fused=fused_adam_supported(torch.device(self.device).type),
             # The input layer of each encoder: decoupled decay of its own.
             optimizer__param_groups=[
                 (INPUT_WEIGHTS, {"weight_decay": self.input_weight_decay})
@@ -311,8 +413,10 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
             train_split=None if valid is None else predefined_split(valid),
             callbacks=callbacks,
             device=self.device,
-            verbose=int(self.verbose),
-            callbacks__print_log__keys_ignored=["kl", "r", "best_in_phase", "valid_score_sum"],
+            verbose=int(self.verbose) if log else 0,
+            callbacks__print_log=PhaseLog(keys_ignored=[
+                "kl", "r", "best_in_phase", "valid_member_loss", "phase",
+            ]),
             task=task,
             beta=self.beta_,
             dynamic_r=self.dynamic_r,
@@ -326,18 +430,19 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
     def _run_phase(self, phase, train, epochs):
         net = self.net_
         self._before_phase(net, phase, train)
-        if self.verbose and epochs:
+        if net.verbose and epochs:
             print(f"[OMIB] phase: {phase} ({epochs} epochs at most)")
         net.run_phase(phase, train, epochs)
 
     @staticmethod
     def _phase_histories(net):
+        """skorch's history split by phase, epochs numbered within each."""
         epochs = [
             {k: v for k, v in row.items() if k != "batches"} for row in net.history
         ]
         return {
-            "warmup": [e for e in epochs if e.get("phase") == "warmup"],
-            "main": [e for e in epochs if e.get("phase") == "main"],
+            phase: [e for e in epochs if e.get("phase") == phase]
+            for phase in ("warmup", "main")
         }
 
     def _collect_fitted_attributes(self):
@@ -346,16 +451,19 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         self.history_ = self._phase_histories(net)
         r_traj = [e["r"] for e in self.history_["main"] if "r" in e]
         self.r_history_ = np.asarray(r_traj, dtype=float).reshape(-1, self.n_modalities_)
-        self.r_ = net.r.numpy().astype(float)
+        self.r_ = net.r.mean(0).numpy().astype(float)
         self.n_epochs_ = {k: len(v) for k, v in self.history_.items()}
 
     # -- inference ------------------------------------------------------------
     def _forward(self, X):
-        """(head output, xi) as float64 arrays for validated X."""
+        """(head outputs, xi) of every network, float64 arrays of shapes
+        (n_networks, n_samples, out_dim) and (n_networks, n_samples,
+        latent_dim), for validated X."""
         check_is_fitted(self, "net_")
         arrays = check_modalities(self, X, reset=False)
-        ds = ModalityDataset({f"m{i}": a for i, a in enumerate(arrays)})
-        y_hat, xi = self.net_.forward(ds, training=False)
+        y_hat, xi = self.net_.infer_members(
+            {f"m{i}": torch.as_tensor(a) for i, a in enumerate(arrays)}
+        )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 
     # -- hooks for the tasks ---------------------------------------------------
@@ -384,7 +492,8 @@ class BaseOMIB(ClassNamePrefixFeaturesOutMixin, BaseEstimator):
         """Width of the embedding returned by ``transform`` (for
         ``get_feature_names_out``); raises NotFittedError before ``fit``."""
         check_is_fitted(self, "net_")
-        return int(self.net_.module_.latent_dim)
+        module = self.net_.module_
+        return int(module.n_members * module.latent_dim)
 
     def __getstate__(self):
         # ``module_`` is the net's module: pickle it once, inside ``net_``,

@@ -2,18 +2,30 @@
 
 import numpy as np
 from scipy.special import softmax
-from sklearn.base import ClassifierMixin, TransformerMixin
+from sklearn.base import ClassifierMixin
 from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets, type_of_target
 from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseOMIB
-from ._docstrings import ATTRIBUTES, PARAMETERS, REFERENCES
+from ._compat import StrOptions
+from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._modalities import ROWS_HINT
 from ._tasks import ClassificationTask
 
+CLASSIFIER_PARAMETERS = parameters_doc(extra={
+    "class_weight": """\
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes in every loss, multiplied into
+        ``sample_weight``: ``{label: weight}``, or "balanced" for weights
+        inversely proportional to the class frequencies,
+        ``n_samples / (n_classes * np.bincount(y))``."""},
+    after="n_estimators",
+)
 
-class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
+
+class OMIBClassifier(ClassifierMixin, BaseOMIB):
     __doc__ = f"""Optimal Multimodal Information Bottleneck classifier.
 
     Learns one compact embedding xi from several modalities that keeps the
@@ -24,7 +36,7 @@ class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
 
     Parameters
     ----------
-{PARAMETERS}
+{CLASSIFIER_PARAMETERS}
 
     Attributes
     ----------
@@ -50,14 +62,74 @@ class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
     ...     specific_relevant=(10, 10), specific_superfluous=(10, 10),
     ...     random_state=0)
     >>> clf = OMIBClassifier(max_epochs=5, mine_steps=20, random_state=0)
-    >>> clf.fit(X, y).transform(X).shape
-    (300, 64)
+    >>> clf.fit(X, y).transform(X).shape  # 5 networks x latent_dim 64
+    (300, 320)
+    >>> clf.predict_proba(X).shape
+    (300, 2)
     """
+
+    _parameter_constraints = {
+        **BaseOMIB._parameter_constraints,
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+    }
 
     _stratify = True
 
+    def __init__(
+        self,
+        *,
+        modalities=None,
+        n_estimators=5,
+        class_weight=None,
+        beta="auto",
+        information="channels",
+        info_noise=0.1,
+        mine_steps=50,
+        warmup_epochs=1,
+        max_epochs=100,
+        batch_size=128,
+        lr=3e-4,
+        weight_decay=0.0,
+        input_weight_decay=10.0,
+        averaging_epochs=8,
+        encoder_hidden=(256,),
+        embedding_dim=256,
+        latent_dim=64,
+        n_heads=4,
+        dropout=0.0,
+        input_dropout=0.0,
+        dynamic_r=False,
+        standardize=True,
+        early_stopping=True,
+        refit=True,
+        validation_fraction=0.1,
+        n_iter_no_change=5,
+        tol=1e-4,
+        callbacks=None,
+        device="cpu",
+        random_state=None,
+        verbose=0,
+    ):
+        super().__init__(
+            modalities=modalities, n_estimators=n_estimators, beta=beta,
+            information=information, info_noise=info_noise, mine_steps=mine_steps,
+            warmup_epochs=warmup_epochs, max_epochs=max_epochs,
+            batch_size=batch_size, lr=lr, weight_decay=weight_decay,
+            input_weight_decay=input_weight_decay, averaging_epochs=averaging_epochs,
+            encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
+            latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
+            input_dropout=input_dropout,
+            dynamic_r=dynamic_r, standardize=standardize,
+            early_stopping=early_stopping, refit=refit,
+            validation_fraction=validation_fraction,
+            n_iter_no_change=n_iter_no_change, tol=tol, callbacks=callbacks,
+            device=device, random_state=random_state, verbose=verbose,
+        )
+        self.class_weight = class_weight
+
     def predict_proba(self, X):
-        """Class probabilities from the fusion head.
+        """Class probabilities from the fusion head, averaged over the
+        networks (``n_estimators``).
 
         Parameters
         ----------
@@ -69,24 +141,35 @@ class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
         proba : ndarray of shape (n_samples, n_classes)
         """
         logits, _ = self._forward(X)
-        return softmax(logits, axis=1)
+        return softmax(logits, axis=2).mean(axis=0)
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`."""
         logits, _ = self._forward(X)
-        return logits - np.logaddexp.reduce(logits, axis=1, keepdims=True)
+        log_p = logits - np.logaddexp.reduce(logits, axis=2, keepdims=True)
+        return np.logaddexp.reduce(log_p, axis=0) - np.log(len(log_p))
 
     def decision_function(self, X):
-        """Logits of the fusion head (one column for binary problems: the
-        log-odds of ``classes_[1]``).
+        """:meth:`predict_log_proba` (one column for binary problems: the
+        log-odds of ``classes_[1]``). With one network these are the logits
+        of the fusion head up to a constant per row.
+
+        Parameters
+        ----------
+        X : list, tuple or dict of array-like, Modalities, or array-like
+            Modalities laid out as in ``fit``.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
-        logits, _ = self._forward(X)
-        if logits.shape[1] == 2:
-            return logits[:, 1] - logits[:, 0]
-        return logits
+        log_p = self.predict_log_proba(X)
+        if log_p.shape[1] == 2:
+            return log_p[:, 1] - log_p[:, 0]
+        return log_p
 
     def predict(self, X):
-        """Predicted class labels.
+        """Predicted class labels: the class of highest :meth:`predict_proba`.
 
         Parameters
         ----------
@@ -97,11 +180,17 @@ class OMIBClassifier(ClassifierMixin, TransformerMixin, BaseOMIB):
         -------
         y : ndarray of shape (n_samples,)
         """
-        logits, _ = self._forward(X)
-        return self.classes_[np.argmax(logits, axis=1)]
+        proba = self.predict_proba(X)
+        return self.classes_[np.argmax(proba, axis=1)]
 
     def _make_task(self):
         return ClassificationTask(len(self.classes_))
+
+    def _weight_classes(self, target, weight):
+        if self.class_weight is None:
+            return weight
+        class_weight = compute_sample_weight(self.class_weight, self.classes_[target])
+        return class_weight if weight is None else weight * class_weight
 
     def _check_target(self, y, n_samples):
         if y is None:

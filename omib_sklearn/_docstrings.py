@@ -9,6 +9,18 @@ PARAMETERS = """\
         DataFrames) a list of column-name lists. ``None`` treats a single
         array as one modality. Must be ``None`` when ``X`` is already a list,
         dict or :class:`Modalities`.
+    n_estimators : int, default=5
+        Number of OMIB networks, trained at once (one batched pass) and
+        averaged: class probabilities, predictions or anomaly scores are the
+        mean over the networks, and ``transform`` returns their embeddings
+        side by side. With ``early_stopping``, the rows are split into
+        ``n_estimators`` folds (stratified by class for classifiers) and
+        network k trains on all folds but the k-th, which early-stops it
+        (cross-fitting): every row trains all networks but one and
+        early-stops one, so no row is wasted and no refit is needed.
+        ``n_estimators=1`` trains one network, early-stopped on
+        ``validation_fraction`` of the rows and then retrained on every row
+        (``refit``).
     beta : "auto" or float, default="auto"
         Weight of the KL (bottleneck) term. ``"auto"`` estimates the
         information of the modalities with MINE, computes OMIB's bounds
@@ -181,14 +193,22 @@ REFERENCES = """\
 
 
 
-def parameters_doc(defaults=None, notes=None):
+def parameters_doc(defaults=None, notes=None, extra=None, after=None):
     """PARAMETERS with other defaults and extra notes for some parameters.
 
     ``defaults`` maps a parameter name to the text after ``default=``;
-    ``notes`` maps a name to a sentence appended to its description. A name
-    missing from PARAMETERS raises, so the text cannot drift silently.
+    ``notes`` maps a name to a sentence appended to its description;
+    ``extra`` maps names to whole entries of the estimator's own parameters,
+    inserted after the entry of ``after``. A name missing from PARAMETERS
+    raises, so the text cannot drift silently.
     """
     text = PARAMETERS
+    if extra:
+        match = re.search(rf"^(    {after} : [^\n]*\n(?:        [^\n]*\n?)*)", text, flags=re.M)
+        if match is None:
+            raise ValueError(f"no parameter {after!r} in PARAMETERS")
+        block = match.group(1).rstrip("\n")
+        text = text.replace(block, block + "\n" + "\n".join(extra.values()), 1)
     for name, value in (defaults or {}).items():
         text, count = re.subn(
             rf"^(    {name} : [^\n]*default=)[^\n]*$", rf"\g<1>{value}", text, flags=re.M

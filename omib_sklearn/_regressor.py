@@ -1,7 +1,7 @@
 """OMIBRegressor: OMIB for (multi-output) regression."""
 
 import numpy as np
-from sklearn.base import RegressorMixin, TransformerMixin
+from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 
 from ._base import BaseOMIB
@@ -14,7 +14,7 @@ _REGRESSOR_PARAMETERS = parameters_doc(defaults={
 })
 
 
-class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
+class OMIBRegressor(RegressorMixin, BaseOMIB):
     __doc__ = f"""Optimal Multimodal Information Bottleneck regressor.
 
     The OMIB model of :class:`OMIBClassifier` with a squared-error loss.
@@ -72,6 +72,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         self,
         *,
         modalities=None,
+        n_estimators=5,
         beta="auto",
         information="channels",
         info_noise=0.1,
@@ -102,7 +103,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         verbose=0,
     ):
         super().__init__(
-            modalities=modalities, beta=beta, information=information,
+            modalities=modalities, n_estimators=n_estimators, beta=beta, information=information,
             info_noise=info_noise, mine_steps=mine_steps,
             warmup_epochs=warmup_epochs, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
@@ -118,7 +119,8 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         )
 
     def predict(self, X):
-        """Predicted targets, in the units and shape of the fitted ``y``.
+        """Predicted targets, in the units and shape of the fitted ``y``: the
+        mean of the networks' predictions (``n_estimators``).
 
         Parameters
         ----------
@@ -130,7 +132,7 @@ class OMIBRegressor(RegressorMixin, TransformerMixin, BaseOMIB):
         y : ndarray of shape (n_samples,) or (n_samples, n_outputs)
         """
         out, _ = self._forward(X)
-        out = out * self.y_scale_ + self.y_mean_
+        out = out.mean(axis=0) * self.y_scale_ + self.y_mean_
         return out[:, 0] if self._y_ndim == 1 else out
 
     def _make_task(self):

@@ -13,6 +13,7 @@ torch.set_num_threads(1)
 
 #: Small network, few epochs and MINE steps: a fit takes well under a second.
 FAST = dict(
+    n_estimators=1,
     max_epochs=2,
     warmup_epochs=1,
     mine_steps=10,

@@ -9,13 +9,16 @@ import numpy as np
 import pytest
 import torch
 from sklearn.ensemble import IsolationForest
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 from omib_sklearn import OMIBAnomalyDetector
 from omib_sklearn._anomaly import push_from_zero
 
-FAST = dict(max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
+# Five networks (the default): a single one this small ranks the test rows of
+# make_data with an AUC between 0.85 and 0.97 depending on the seed.
+FAST = dict(n_estimators=5, max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
             embedding_dim=16, latent_dim=8, n_heads=2, batch_size=64, svdd_dim=16)
 
 
@@ -69,9 +72,10 @@ def test_sign_conventions_match_isolation_forest(fitted):
 
 def test_score_samples_is_minus_squared_distance_to_center(fitted):
     det, _, X_test, _ = fitted
-    out, _ = det._forward(X_test)
-    np.testing.assert_allclose(
-        det.score_samples(X_test), -((out - det.center_) ** 2).sum(axis=1))
+    out, _ = det._forward(X_test)  # (n_estimators, n_samples, svdd_dim)
+    center = det.center_[:, None, :]
+    per_network = ((out - center) ** 2).sum(axis=2) / (center**2).sum(axis=2)
+    np.testing.assert_allclose(det.score_samples(X_test), -per_network.mean(axis=0))
 
 
 @pytest.mark.parametrize("contamination", [0.05, 0.1, 0.25])
@@ -99,7 +103,9 @@ def test_auto_contamination_is_tukeys_fence(fitted):
     dist = -det.score_samples(X_train)
     q1, q3 = np.percentile(dist, [25, 75])
     assert det.offset_ == pytest.approx(-(q3 + 1.5 * (q3 - q1)))
-    assert 0 < (det.predict(X_train) == -1).mean() < 0.1
+    # Squared distances are right-skewed: the fence flags more than the 0.7%
+    # it flags on normally distributed scores, but a minority.
+    assert 0 < (det.predict(X_train) == -1).mean() < 0.15
 
 
 def test_pyod_attributes(fitted):
@@ -117,16 +123,17 @@ def test_centers_are_mean_outputs_of_the_untrained_heads():
     # lr tiny: the network does not move, so the centre of the fusion head
     # must be the (eps-pushed) mean of its outputs on the training data.
     det = OMIBAnomalyDetector(random_state=0, **{**FAST, "lr": 1e-12}).fit(X_train)
-    out, _ = det._forward(X_train)
-    mean = out.mean(axis=0)
-    eps = 0.1 * np.sqrt((out**2).sum(axis=1).mean() / out.shape[1])
+    out, _ = det._forward(X_train)  # (n_estimators, n_samples, svdd_dim)
+    mean = out.mean(axis=1)
+    eps = 0.1 * np.sqrt((out**2).sum(axis=2).mean(axis=1) / out.shape[2])[:, None]
     expected = np.where(np.abs(mean) < eps, np.where(mean < 0, -eps, eps), mean)
     np.testing.assert_allclose(det.center_, expected, rtol=1e-4, atol=1e-9)
     assert np.any(np.abs(mean) >= eps)  # not only pushed coordinates
     # Centres are buffers of the module: saved in its state and on its device.
     state = det.module_.state_dict()
-    np.testing.assert_array_equal(state["center"].numpy(), det.center_.astype(np.float32))
-    assert state["trb_centers"].shape == (2, FAST["svdd_dim"])
+    np.testing.assert_array_equal(state["center"][:, 0].numpy(),
+                                  det.center_.astype(np.float32))
+    assert state["trb_centers"].shape == (FAST["n_estimators"], 2, FAST["svdd_dim"])
     assert np.all(np.abs(det.trb_centers_) > 0)
     assert {name for name, _ in det.module_.named_buffers()} >= {"center", "trb_centers"}
 
@@ -168,6 +175,8 @@ def test_no_collapse_warning_on_normal_data():
     X_train, _, _ = make_data()
     with warnings.catch_warnings():
         warnings.simplefilter("error", UserWarning)
+        # Three epochs do not converge; only a collapse warning would fail.
+        warnings.simplefilter("ignore", ConvergenceWarning)
         OMIBAnomalyDetector(beta=1e-3, random_state=0, **FAST).fit(X_train)
 
 
@@ -178,8 +187,10 @@ def test_fitted_attributes_and_transform(fitted):
     assert det.information_.shape == (2, 2)
     assert det.r_.shape == (2,) and det.r_[0] == 1.0
     assert det.n_epochs_ == {"warmup": 1, "main": 3}
-    assert det.transform(X_test).shape == (200, FAST["latent_dim"])
-    assert det.center_.shape == (FAST["svdd_dim"],)
+    k = FAST["n_estimators"]
+    assert det.transform(X_test).shape == (200, k * FAST["latent_dim"])
+    assert det.center_.shape == (k, FAST["svdd_dim"])
+    assert det.trb_centers_.shape == (k, 2, FAST["svdd_dim"])
 
 
 def test_y_is_ignored():

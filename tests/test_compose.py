@@ -16,8 +16,8 @@ from skorch.helper import SliceDict
 from omib_sklearn import Modalities, OMIBClassifier
 from omib_sklearn.compose import ModalityTransformer
 
-EASY = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3,
-                "batch_size": 32, "random_state": 0}
+EASY = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3, "max_epochs": 4,
+        "batch_size": 32, "random_state": 0}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,12 @@ from torch.distributions import Normal, kl_divergence
 
 from omib_sklearn._training import r_weights
 from omib_sklearn.nn import OMIBModule, StatisticsNetwork
-from omib_sklearn.nn._modules import gaussian_kl
+from omib_sklearn.nn._modules import (
+    CrossAttentionFusion,
+    MemberLinear,
+    gaussian_kl,
+    slice_members,
+)
 
 
 def test_gaussian_kl_matches_torch_distributions():
@@ -25,6 +30,11 @@ def test_gaussian_kl_zero_at_prior():
 
 def test_r_is_one_for_equal_divergences():
     torch.testing.assert_close(r_weights([0.3, 0.3, 0.3]), torch.ones(3))
+
+
+def test_r_per_member():
+    r = r_weights([[1.0, 2.0], [1.0, 0.5]])
+    np.testing.assert_allclose(r.numpy(), [[1.0, 0.4], [1.0, 1.6]], rtol=1e-5)
 
 
 def test_r_formula_and_limits():
@@ -48,21 +58,82 @@ def test_r_clipping_keeps_weights_away_from_0_and_2():
     np.testing.assert_allclose(r.numpy(), [1.0, 0.05, 1.95], rtol=1e-6)
 
 
+@pytest.mark.parametrize("n_members", [1, 3])
 @pytest.mark.parametrize("widths", [[5, 3], [5, 3, 4]])
 @pytest.mark.parametrize("head,out_dim", [("linear", 3), ("svdd", 16)])
-def test_module_output_shapes(widths, head, out_dim):
+def test_module_output_shapes(widths, head, out_dim, n_members):
     torch.manual_seed(0)
-    module = OMIBModule(widths, out_dim, head=head, encoder_hidden=(8,), embedding_dim=12,
-                        latent_dim=8, n_heads=2, bias=head != "svdd")
+    module = OMIBModule(widths, out_dim, n_members=n_members, head=head, encoder_hidden=(8,),
+                        embedding_dim=12, latent_dim=8, n_heads=2, bias=head != "svdd")
+    # (N, p) inputs: the same rows for every member
     x = {f"m{i}": torch.randn(6, w) for i, w in enumerate(widths)}
     y_hat, xi = module(**x)
-    assert y_hat.shape == (6, out_dim) and xi.shape == (6, 8)
-    train = module.forward_train(**x)
+    assert y_hat.shape == (n_members, 6, out_dim) and xi.shape == (n_members, 6, 8)
+    # (K, N, p) inputs: rows of their own per member
+    xk = {k: torch.randn(n_members, 4, v.shape[1]) for k, v in x.items()}
+    train = module.forward_train(**xk)
     assert len(train["trb"]) == len(widths) == len(train["mu"]) == len(train["logvar"])
-    assert all(t.shape == (6, out_dim) for t in train["trb"])
-    assert all(m.shape == (6, 8) for m in train["mu"])
-    warm = module.forward_warmup(**x)
+    assert all(t.shape == (n_members, 4, out_dim) for t in train["trb"])
+    assert all(m.shape == (n_members, 4, 8) for m in train["mu"])
+    warm = module.forward_warmup(**xk)
     assert len(warm["trb"]) == len(widths)
+    # every parameter and buffer has the member dimension first
+    assert all(t.shape[0] == n_members for t in module.state_dict().values())
+
+
+def test_member_linear_is_independent_linear_layers():
+    torch.manual_seed(0)
+    layer = MemberLinear(3, 5, 4)
+    x = torch.randn(3, 7, 5)
+    out = layer(x)
+    for k in range(3):
+        expected = x[k] @ layer.weight[k] + layer.bias[k, 0]
+        torch.testing.assert_close(out[k], expected)
+    # torch.nn.Linear's initialisation, per member
+    assert layer.weight.abs().max() <= 1 / np.sqrt(5)
+    assert not torch.allclose(layer.weight[0], layer.weight[1])
+
+
+def test_members_do_not_share_gradients():
+    torch.manual_seed(0)
+    module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
+                        latent_dim=4, n_heads=2)
+    x = {"m0": torch.randn(3, 5, 4), "m1": torch.randn(3, 5, 3)}
+    y_hat, _ = module(**x)
+    y_hat[1].sum().backward()
+    used = [(n, p) for n, p in module.named_parameters() if p.grad is not None]
+    assert len(used) > 10
+    for name, param in used:
+        assert torch.all(param.grad[[0, 2]] == 0), name
+    assert all(torch.any(p.grad[1] != 0) for _, p in used)
+
+
+def test_fusion_attention_is_multihead_attention():
+    torch.manual_seed(0)
+    fusion = CrossAttentionFusion(2, 3, 8, 2)
+    mha = torch.nn.MultiheadAttention(8, 2, batch_first=True)
+    tokens = torch.randn(2, 5, 3, 8)
+    out = fusion(tokens)
+    for k in range(2):
+        with torch.no_grad():
+            mha.in_proj_weight.copy_(fusion.in_proj.weight[k].T)
+            mha.in_proj_bias.copy_(fusion.in_proj.bias[k, 0])
+            mha.out_proj.weight.copy_(fusion.out_proj.weight[k].T)
+            mha.out_proj.bias.copy_(fusion.out_proj.bias[k, 0])
+        attended, _ = mha(tokens[k], tokens[k], tokens[k])
+        expected = attended.flatten(1) @ fusion.out.weight[k] + fusion.out.bias[k, 0]
+        torch.testing.assert_close(out[k], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_slice_members_keeps_the_chosen_networks():
+    torch.manual_seed(0)
+    module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
+                        latent_dim=4, n_heads=2).eval()
+    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
+    before = module(**x)[0]
+    slice_members(module, [2])
+    assert module.n_members == 1
+    torch.testing.assert_close(module(**x)[0][0], before[2])
 
 
 def test_svdd_module_has_no_bias_terms():

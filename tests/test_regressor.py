@@ -9,7 +9,7 @@ from sklearn.metrics import r2_score
 
 from omib_sklearn import OMIBRegressor
 
-FAST = dict(max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
+FAST = dict(n_estimators=1, max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
             embedding_dim=16, latent_dim=8, n_heads=2, batch_size=64)
 
 
@@ -40,7 +40,8 @@ def test_recovers_linear_plus_nonlinear_target():
     X, y = make_data(800, seed=1)
     Xtr, Xte = [x[:500] for x in X], [x[500:] for x in X]
     reg = OMIBRegressor(beta=1e-3, early_stopping=False, random_state=0,
-                        **{**FAST, "max_epochs": 5, "lr": 1e-2, "encoder_hidden": (32,)})
+                        **{**FAST, "max_epochs": 5, "lr": 1e-2, "encoder_hidden": (32,),
+                           "embedding_dim": 32})
     reg.fit(Xtr, y[:500])
     assert r2_score(y[500:], reg.predict(Xte)) > 0.88
 
@@ -88,10 +89,12 @@ def test_fitted_attributes(fitted):
 
 def test_early_stopping_is_on_by_default(fitted):
     reg = fitted[0]
-    assert reg.early_stopping is True and reg.validation_fraction == 0.2 and reg.refit is True
-    # early stopping ran on the 80% split, then the refit on every row
+    assert reg.early_stopping is True and reg.refit is True
+    # one network on 300 rows: early stopping by 5-fold cross-validation,
+    # then the refit on every row for the median epochs
+    assert reg.validation_scheme_ == "cv"
     assert all("valid_loss" in epoch for epoch in reg.early_stopping_history_["main"])
-    assert reg.n_epochs_ == reg.best_epochs_
+    assert reg.n_epochs_ == {k: int(np.round(np.median(v))) for k, v in reg.best_epochs_.items()}
     assert all("valid_loss" not in epoch for epoch in
                OMIBRegressor(early_stopping=False, random_state=0, **FAST)
                .fit(*make_data(100)).history_["main"])

@@ -43,9 +43,9 @@ from skorch.helper import SliceDict
 from omib_sklearn import Modalities, OMIBAnomalyDetector, OMIBClassifier, OMIBRegressor
 
 # FAST with a small fixed beta and a larger step: enough to learn the easy
-# problem below in a couple of epochs.
-EASY = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3,
-                "batch_size": 32, "random_state": 0}
+# problem below in a few epochs.
+EASY = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3, "max_epochs": 4,
+        "batch_size": 32, "random_state": 0}
 CV = StratifiedKFold(3, shuffle=True, random_state=0)
 
 
@@ -334,7 +334,7 @@ def test_feature_names_out_errors(problem):
 NON_DEFAULT = dict(
     modalities=[2, 3], beta=0.5, information="raw", info_noise=0.5, mine_steps=7,
     warmup_epochs=0, max_epochs=3, batch_size=17, lr=0.02, weight_decay=0.1,
-    input_weight_decay=0.7, averaging_epochs=3,
+    input_weight_decay=0.7, averaging_epochs=3, n_estimators=2,
     encoder_hidden=(8, 4), embedding_dim=12, latent_dim=6, n_heads=3, dropout=0.2, input_dropout=0.1,
     dynamic_r=True, standardize=False, early_stopping=False, refit=False, validation_fraction=0.3,
     n_iter_no_change=2, tol=0.5, callbacks=[], device="cuda", random_state=3, verbose=1,
@@ -344,6 +344,8 @@ NON_DEFAULT = dict(
 @pytest.mark.parametrize("Estimator", [OMIBClassifier, OMIBRegressor, OMIBAnomalyDetector])
 def test_get_set_params_clone_round_trip(Estimator):
     extra = {"contamination": 0.2, "svdd_dim": 5} if Estimator is OMIBAnomalyDetector else {}
+    if Estimator is OMIBClassifier:
+        extra = {"class_weight": {0: 1.0, 1: 2.0}}
     params = {**NON_DEFAULT, **extra}
     defaults = Estimator().get_params()
     assert set(params) == set(defaults), "test must cover every constructor parameter"

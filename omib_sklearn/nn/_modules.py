@@ -1,40 +1,83 @@
 """The OMIB network: per-modality encoders, task-relevance heads, variational
 heads, cross-attention fusion and the fusion head (Wu et al., ICML 2025, Fig. 2).
+
+Every module holds ``n_members`` independent networks and evaluates them in
+one batched pass: tensors carry a leading member dimension ``K``, and a
+linear layer is one batched matrix product (:class:`MemberLinear`). An
+ensemble of K small networks then costs about as much time as one on small
+data, where the cost is the number of operations rather than their size.
 """
+
+import math
 
 import torch
 from torch import nn
 
 
-def _mlp(in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, dropout=0.0):
+class MemberLinear(nn.Module):
+    """``n_members`` independent linear layers: ``(K, N, in) -> (K, N, out)``.
+
+    Each member is initialized as :class:`torch.nn.Linear` initializes one
+    layer (uniform in ``+-1 / sqrt(in_features)``). The weight is stored as
+    ``(K, in_features, out_features)``, so the forward pass is one
+    ``baddbmm``.
+    """
+
+    def __init__(self, n_members, in_features, out_features, *, bias=True):
+        super().__init__()
+        self.in_features = in_features
+        self.out_features = out_features
+        bound = 1.0 / math.sqrt(in_features) if in_features else 0.0
+        self.weight = nn.Parameter(
+            torch.empty(n_members, in_features, out_features).uniform_(-bound, bound)
+        )
+        if bias:
+            self.bias = nn.Parameter(torch.empty(n_members, 1, out_features).uniform_(-bound, bound))
+        else:
+            self.register_parameter("bias", None)
+
+    def forward(self, x):
+        shape = x.shape
+        x = x.reshape(shape[0], -1, shape[-1])
+        out = torch.bmm(x, self.weight) if self.bias is None else torch.baddbmm(self.bias, x, self.weight)
+        return out.reshape(*shape[:-1], self.out_features)
+
+    def extra_repr(self):
+        members, _, _ = self.weight.shape
+        return (f"n_members={members}, in_features={self.in_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
+def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, dropout=0.0):
     layers = []
     prev = in_dim
     for width in hidden:
-        layers.append(nn.Linear(prev, width, bias=bias))
+        layers.append(MemberLinear(n_members, prev, width, bias=bias))
         layers.append(activation())
         if dropout:
             layers.append(nn.Dropout(dropout))
         prev = width
-    layers.append(nn.Linear(prev, out_dim, bias=bias))
+    layers.append(MemberLinear(n_members, prev, out_dim, bias=bias))
     return nn.Sequential(*layers)
 
 
 # Parameter-name pattern (fnmatch, as skorch's ``optimizer__param_groups``
 # reads it) of the input-layer weights of every encoder: ``net.0`` is the
-# input dropout (or Identity), ``net.1`` the MLP, ``net.1.0`` its first Linear.
+# input dropout (or Identity), ``net.1`` the MLP, ``net.1.0`` its first layer.
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 
 
 class Encoder(nn.Module):
     """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``."""
 
-    def __init__(self, in_dim, hidden, out_dim, *, bias=True, dropout=0.0, input_dropout=0.0):
+    def __init__(self, n_members, in_dim, hidden, out_dim, *, bias=True, dropout=0.0,
+                 input_dropout=0.0):
         super().__init__()
         # Dropout on the inputs acts as an adaptive L2 penalty on the first
         # layer (Wager et al., 2013), the layer that overfits wide modalities.
         self.net = nn.Sequential(
             nn.Dropout(input_dropout) if input_dropout else nn.Identity(),
-            _mlp(in_dim, hidden, out_dim, bias=bias, dropout=dropout),
+            _mlp(n_members, in_dim, hidden, out_dim, bias=bias, dropout=dropout),
             nn.GELU(),
         )
 
@@ -45,11 +88,11 @@ class Encoder(nn.Module):
 class VariationalHead(nn.Module):
     """``VAE_i``: a 2-layer MLP with a mean head and a log-variance head."""
 
-    def __init__(self, in_dim, hidden, latent_dim, *, bias=True):
+    def __init__(self, n_members, in_dim, hidden, latent_dim, *, bias=True):
         super().__init__()
-        self.body = nn.Sequential(nn.Linear(in_dim, hidden, bias=bias), nn.GELU())
-        self.mu = nn.Linear(hidden, latent_dim, bias=bias)
-        self.logvar = nn.Linear(hidden, latent_dim, bias=bias)
+        self.body = nn.Sequential(MemberLinear(n_members, in_dim, hidden, bias=bias), nn.GELU())
+        self.mu = MemberLinear(n_members, hidden, latent_dim, bias=bias)
+        self.logvar = MemberLinear(n_members, hidden, latent_dim, bias=bias)
 
     def forward(self, z):
         h = self.body(z)
@@ -58,46 +101,73 @@ class VariationalHead(nn.Module):
 
 
 class CrossAttentionFusion(nn.Module):
-    """``CAN``: attention over the M modality tokens, then a Linear back to k dims."""
+    """``CAN``: multi-head attention over the M modality tokens, then a
+    Linear from the M attended tokens back to k dims.
 
-    def __init__(self, n_modalities, latent_dim, n_heads, *, bias=True):
+    The attention is :class:`torch.nn.MultiheadAttention`'s (input
+    projections for queries, keys and values, scaled dot products per head,
+    an output projection), written out with member dimensions; with a
+    handful of tokens this is also several times faster on CPU than the
+    fused attention kernel.
+    """
+
+    def __init__(self, n_members, n_modalities, latent_dim, n_heads, *, bias=True):
         super().__init__()
-        self.attention = nn.MultiheadAttention(
-            latent_dim, n_heads, bias=bias, batch_first=True
-        )
-        self.out = nn.Linear(n_modalities * latent_dim, latent_dim, bias=bias)
+        if latent_dim % n_heads:
+            raise ValueError(f"latent_dim {latent_dim} is not divisible by n_heads {n_heads}")
+        self.n_heads = n_heads
+        self.in_proj = MemberLinear(n_members, latent_dim, 3 * latent_dim, bias=bias)
+        self.out_proj = MemberLinear(n_members, latent_dim, latent_dim, bias=bias)
+        self.out = MemberLinear(n_members, n_modalities * latent_dim, latent_dim, bias=bias)
+        # MultiheadAttention's initialisation: Xavier-uniform input
+        # projections, zero biases in the attention.
+        with torch.no_grad():
+            bound = math.sqrt(6.0 / (latent_dim + 3 * latent_dim))
+            self.in_proj.weight.uniform_(-bound, bound)
+            for layer in (self.in_proj, self.out_proj):
+                if layer.bias is not None:
+                    layer.bias.zero_()
 
     def forward(self, tokens):
-        # tokens: (batch, M, k)
-        attended, _ = self.attention(tokens, tokens, tokens, need_weights=False)
-        return self.out(attended.flatten(1))
+        # tokens: (K, N, M, k); attention within each row's M tokens.
+        members, n, m, k = tokens.shape
+        h = self.n_heads
+        qkv = self.in_proj(tokens).reshape(members * n, m, 3, h, k // h)
+        # (K N h, M, d) blocks, so that scores and softmax run on contiguous
+        # (M, M) matrices.
+        q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, members * n * h, m, k // h).unbind(0)
+        scores = torch.bmm(q, key.transpose(1, 2)) / math.sqrt(k // h)
+        attended = torch.bmm(scores.softmax(-1), v)
+        attended = attended.reshape(members, n, h, m, k // h).transpose(2, 3)
+        attended = self.out_proj(attended.reshape(members, n, m, k))
+        return self.out(attended.reshape(members, n, m * k))
 
 
 class SVDDHead(nn.Module):
     """Deep SVDD head: 2-layer MLP with LeakyReLU and no bias terms (Ruff et al.)."""
 
-    def __init__(self, in_dim, hidden, out_dim):
+    def __init__(self, n_members, in_dim, hidden, out_dim):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(in_dim, hidden, bias=False),
+            MemberLinear(n_members, in_dim, hidden, bias=False),
             nn.LeakyReLU(),
-            nn.Linear(hidden, out_dim, bias=False),
+            MemberLinear(n_members, hidden, out_dim, bias=False),
         )
 
     def forward(self, x):
         return self.net(x)
 
 
-def _head(kind, in_dim, out_dim, hidden):
+def _head(kind, n_members, in_dim, out_dim, hidden):
     if kind == "linear":
-        return nn.Linear(in_dim, out_dim)
+        return MemberLinear(n_members, in_dim, out_dim)
     if kind == "svdd":
-        return SVDDHead(in_dim, hidden, out_dim)
+        return SVDDHead(n_members, in_dim, hidden, out_dim)
     raise ValueError(f"unknown head kind {kind!r}")
 
 
 class OMIBModule(nn.Module):
-    """The whole OMIB network for M modalities.
+    """The whole OMIB network for M modalities, ``n_members`` times.
 
     Parameters
     ----------
@@ -105,18 +175,22 @@ class OMIBModule(nn.Module):
         Width of each modality.
     out_dim : int
         Width of the task heads' output (classes, targets or SVDD dims).
+    n_members : int, default=1
+        Independent networks evaluated at once (an ensemble).
     head : {"linear", "svdd"}
         Kind of task head (``Dec_i`` and ``Dec_hat``).
-    encoder_hidden : tuple of int
-        Hidden widths of each encoder.
-    embedding_dim : int
-        Width d of the encodings z_i.
+    encoder_hidden : tuple of int or list of tuple of int
+        Hidden widths of the encoders: one tuple for every modality, or one
+        tuple per modality.
+    embedding_dim : int or list of int
+        Width d of the encodings z_i (one for all modalities, or one each).
     latent_dim : int
         Width k of zeta_i and of the fused embedding xi.
     n_heads : int
         Attention heads in the fusion block.
-    vae_hidden : int
-        Hidden width of the variational heads.
+    vae_hidden : int or None
+        Hidden width of the variational heads; None: half of each modality's
+        ``embedding_dim`` (at least ``latent_dim``).
     head_hidden : int
         Hidden width of SVDD heads.
     dropout : float
@@ -133,13 +207,16 @@ class OMIBModule(nn.Module):
         is a constant input that a bias-free head turns into a bias through
         its LeakyReLU, which reopens the collapse Deep SVDD rules out by
         removing biases (on mfeat, one-class ROC AUC fell from 0.97 to 0.75
-        with longer training). The KL term still acts on (mu_i, sigma_i).
+        with longer training).
 
     Notes
     -----
-    ``forward`` takes the modalities as keyword arguments ``m0, m1, ...`` and
-    returns ``(y_hat, xi)`` computed with zeta_i = mu_i (deterministic); it is
-    what inference uses. ``forward_train`` returns everything the losses need.
+    The modalities are keyword arguments ``m0, m1, ...`` of shape
+    ``(n_members, N, n_features_i)``, or ``(N, n_features_i)`` for the same
+    rows in every member. ``forward`` returns ``(y_hat, xi)`` of shapes
+    ``(n_members, N, out_dim)`` and ``(n_members, N, latent_dim)``, computed
+    with zeta_i = mu_i (deterministic); it is what inference uses.
+    ``forward_train`` returns everything the losses need.
     """
 
     def __init__(
@@ -147,12 +224,13 @@ class OMIBModule(nn.Module):
         n_features,
         out_dim,
         *,
+        n_members=1,
         head="linear",
         encoder_hidden=(256,),
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
-        vae_hidden=128,
+        vae_hidden=None,
         head_hidden=256,
         dropout=0.0,
         input_dropout=0.0,
@@ -160,45 +238,53 @@ class OMIBModule(nn.Module):
         stochastic=None,
     ):
         super().__init__()
-        self.n_modalities = len(n_features)
+        n_mod = len(n_features)
+        self.n_modalities = n_mod
+        self.n_members = n_members
         self.stochastic = head != "svdd" if stochastic is None else bool(stochastic)
         self.latent_dim = latent_dim
+        hidden = _per_modality(encoder_hidden, n_mod, tuple)
+        emb = _per_modality(embedding_dim, n_mod, int)
         self.encoders = nn.ModuleList(
-            Encoder(p, encoder_hidden, embedding_dim, bias=bias, dropout=dropout,
-                    input_dropout=input_dropout)
-            for p in n_features
+            Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout)
+            for p, h, d in zip(n_features, hidden, emb)
         )
         self.trb_heads = nn.ModuleList(
-            _head(head, embedding_dim + latent_dim, out_dim, head_hidden)
-            for _ in n_features
+            _head(head, n_members, d + latent_dim, out_dim, head_hidden) for d in emb
         )
         self.vaes = nn.ModuleList(
-            VariationalHead(embedding_dim, vae_hidden, latent_dim, bias=bias)
-            for _ in n_features
+            VariationalHead(
+                n_members, d, vae_hidden or max(latent_dim, d // 2), latent_dim, bias=bias
+            )
+            for d in emb
         )
-        self.fusion = CrossAttentionFusion(
-            self.n_modalities, latent_dim, n_heads, bias=bias
-        )
-        self.head = _head(head, latent_dim, out_dim, head_hidden)
+        self.fusion = CrossAttentionFusion(n_members, n_mod, latent_dim, n_heads, bias=bias)
+        self.head = _head(head, n_members, latent_dim, out_dim, head_hidden)
         # Per-feature standardization of each modality, set from training data.
         for i, p in enumerate(n_features):
-            self.register_buffer(f"shift{i}", torch.zeros(p))
-            self.register_buffer(f"scale{i}", torch.ones(p))
+            self.register_buffer(f"shift{i}", torch.zeros(n_members, 1, p))
+            self.register_buffer(f"scale{i}", torch.ones(n_members, 1, p))
         # Deep SVDD centres; zeros (unused) for the other tasks.
-        self.register_buffer("center", torch.zeros(out_dim))
-        self.register_buffer("trb_centers", torch.zeros(self.n_modalities, out_dim))
+        self.register_buffer("center", torch.zeros(n_members, 1, out_dim))
+        self.register_buffer("trb_centers", torch.zeros(n_members, n_mod, out_dim))
 
     def _inputs(self, modalities):
-        return [
-            (modalities[f"m{i}"] - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}")
-            for i in range(self.n_modalities)
-        ]
+        out = []
+        for i in range(self.n_modalities):
+            x = modalities[f"m{i}"]
+            if x.dim() == 2:
+                x = x.unsqueeze(0).expand(self.n_members, -1, -1)
+            out.append((x - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}"))
+        return out
 
     def set_standardization(self, shifts, scales):
-        """Store per-feature shift and scale of each modality (from training data)."""
+        """Store per-feature shift and scale of each modality, shapes
+        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all members."""
         for i, (shift, scale) in enumerate(zip(shifts, scales)):
-            getattr(self, f"shift{i}").copy_(torch.as_tensor(shift))
-            getattr(self, f"scale{i}").copy_(torch.as_tensor(scale))
+            buf = getattr(self, f"shift{i}")
+            buf.copy_(torch.as_tensor(shift, dtype=buf.dtype).reshape(-1, 1, buf.shape[-1]))
+            buf = getattr(self, f"scale{i}")
+            buf.copy_(torch.as_tensor(scale, dtype=buf.dtype).reshape(-1, 1, buf.shape[-1]))
 
     def encode(self, xs):
         return [enc(x) for enc, x in zip(self.encoders, xs)]
@@ -209,7 +295,7 @@ class OMIBModule(nn.Module):
         if torch.is_tensor(context):
             context = [context] * len(zs)
         return [
-            head(torch.cat([z, c], dim=1))
+            head(torch.cat([z, c], dim=-1))
             for head, z, c in zip(self.trb_heads, zs, context)
         ]
 
@@ -224,13 +310,13 @@ class OMIBModule(nn.Module):
             mus.append(mu)
             logvars.append(logvar)
             zetas.append(zeta)
-        xi = self.fusion(torch.stack(zetas, dim=1))
+        xi = self.fusion(torch.stack(zetas, dim=2))
         return xi, mus, logvars
 
     def forward_warmup(self, **modalities):
         zs = self.encode(self._inputs(modalities))
         draw = torch.randn if self.stochastic else torch.zeros
-        noise = [draw(z.shape[0], self.latent_dim, device=z.device) for z in zs]
+        noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
         return {"trb": self.trb_outputs(zs, noise)}
 
     def forward_train(self, **modalities):
@@ -250,6 +336,41 @@ class OMIBModule(nn.Module):
         return self.head(xi), xi
 
 
+def _per_modality(value, n_modalities, kind):
+    """One setting for every modality, or a list with one per modality."""
+    if kind is tuple:
+        if len(value) and all(isinstance(v, (tuple, list)) for v in value):
+            values = [tuple(v) for v in value]
+        else:
+            values = [tuple(value)] * n_modalities
+    else:
+        values = list(value) if isinstance(value, (tuple, list)) else [value] * n_modalities
+    if len(values) != n_modalities:
+        raise ValueError(f"got {len(values)} settings for {n_modalities} modalities")
+    return values
+
+
 def gaussian_kl(mu, logvar):
-    """KL( N(mu, diag exp(logvar)) || N(0, I) ), summed over the latent dims."""
-    return 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar, dim=1)
+    """KL( N(mu, diag exp(logvar)) || N(0, I) ), summed over the last dimension."""
+    return 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar, dim=-1)
+
+
+def slice_members(module, members):
+    """Keep only the given members of a module, in place.
+
+    Every parameter and buffer of the OMIB modules has the member dimension
+    first, so selecting members is indexing that dimension.
+    """
+    index = torch.as_tensor(members, dtype=torch.long)
+    with torch.no_grad():
+        for sub in module.modules():
+            for name, param in list(sub._parameters.items()):
+                if param is not None:
+                    sub._parameters[name] = nn.Parameter(
+                        param.detach()[index].clone(), requires_grad=param.requires_grad
+                    )
+            for name, buf in list(sub._buffers.items()):
+                if buf is not None:
+                    sub._buffers[name] = buf[index].clone()
+    module.n_members = len(index)
+    return module
