@@ -1,12 +1,13 @@
 """OMIBClassifier end to end: fit/predict/transform, attributes, inputs, errors."""
 
 import pickle
+import warnings
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.exceptions import NotFittedError
+from sklearn.exceptions import ConvergenceWarning, NotFittedError
 
 from omib_sklearn import Modalities, OMIBClassifier
 from omib_sklearn.datasets import make_multimodal_classification
@@ -290,3 +291,37 @@ def test_invalid_parameter_type(small):
     X, y = small
     with pytest.raises(ValueError, match="beta"):
         OMIBClassifier(beta="big").fit(X, y)
+
+
+def test_progress_log_numbers_epochs_per_phase_without_colour_codes(sim, capsys):
+    # Captured output is not a terminal: no ANSI colour codes.
+    (Xtr, ytr), _ = sim
+    OMIBClassifier(random_state=0, verbose=1, **{**FAST, "max_epochs": 3}).fit(Xtr, ytr)
+    out = capsys.readouterr().out
+    assert "\x1b[" not in out
+    rows = [line.split() for line in out.splitlines() if line.strip()[:1].isdigit()]
+    # warm-up epoch 1, then the main phase counts from 1 again
+    assert [int(r[0]) for r in rows] == [1, 1, 2, 3]
+
+
+def test_refit_is_one_line_in_the_log(sim, capsys):
+    (Xtr, ytr), _ = sim
+    OMIBClassifier(random_state=0, verbose=1, n_iter_no_change=2,
+                   **{**FAST, "max_epochs": 3, "early_stopping": True}).fit(Xtr, ytr)
+    out = capsys.readouterr().out
+    refit = [line for line in out.splitlines() if "refit" in line]
+    assert len(refit) == 1 and refit[0].startswith("[OMIB] refit on all 500 rows")
+    # the refit's epochs are not printed: its line closes the log
+    assert out.splitlines()[-1] == refit[0]
+
+
+def test_convergence_warning_when_max_epochs_ends_an_improving_run(sim):
+    (Xtr, ytr), _ = sim
+    with pytest.warns(ConvergenceWarning, match="max_epochs=2"):
+        OMIBClassifier(random_state=0, **{**FAST, "max_epochs": 2}).fit(Xtr, ytr)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        # a run that early stopping ended
+        clf = OMIBClassifier(random_state=0, n_iter_no_change=1, tol=10.0, lr=3e-3,
+                             **{**FAST, "max_epochs": 60, "early_stopping": True}).fit(Xtr, ytr)
+    assert clf.n_epochs_["main"] < 60 or clf.best_epochs_["main"].max() < 60

@@ -1,8 +1,9 @@
-"""scikit-learn's estimator checks over the three OMIB estimators.
+"""scikit-learn's estimator checks over the three OMIB estimators, with
+their default parameters and with small fast networks.
 
 Route 2 with ``modalities=None``: one 2-D array is one modality, the input
-sklearn's checks generate. Every check runs; the few expected failures are
-would be listed in ``EXPECTED_FAILED_CHECKS`` with their reason (none is).
+sklearn's checks generate. Every check runs; the expected failures are
+listed in ``expected_failed_checks`` with their reason.
 """
 
 import warnings
@@ -16,7 +17,7 @@ from omib_sklearn import OMIBAnomalyDetector, OMIBClassifier, OMIBRegressor
 # sklearn's toy problems (check_classifiers_train asks for > 0.83 accuracy on
 # blobs, check_regressors_train for R^2 > 0.5). beta="auto" is covered by the
 # other test modules.
-CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3,
+CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3, "max_epochs": 4,
                 "batch_size": 32, "random_state": 0}
 
 # The checks expected to fail, with their reason (also in
@@ -28,21 +29,38 @@ _WEIGHTS = {
         "for MLPClassifier and SGDClassifier)"
     ),
 }
-EXPECTED_FAILED_CHECKS = {
-    "OMIBClassifier": _WEIGHTS, "OMIBRegressor": _WEIGHTS, "OMIBAnomalyDetector": _WEIGHTS,
+_ROUNDING = {
+    "check_methods_subset_invariance": (
+        "float32 matrix products round differently for a subset of the rows "
+        "(measured: 6e-8 absolute on scores of 0.3 with the default widths; "
+        "up to 5e-7 on the detector's distances, which are divided by the "
+        "small ||c||^2), beyond the check's relative tolerance of 1e-7"
+    ),
 }
+
+
+def expected_failed_checks(estimator):
+    # Where the rounding shows on the check's 20 rows (the classifier's
+    # predicted probabilities pass it with both sizes).
+    small = estimator.get_params()["embedding_dim"] == CHECK_PARAMS["embedding_dim"]
+    if isinstance(estimator, OMIBClassifier) or (small and isinstance(estimator, OMIBRegressor)):
+        return _WEIGHTS
+    return {**_WEIGHTS, **_ROUNDING}
+
 
 ESTIMATORS = [
     OMIBClassifier(**CHECK_PARAMS),
     OMIBRegressor(**CHECK_PARAMS),
     OMIBAnomalyDetector(**CHECK_PARAMS),
+    # The defaults, seeded: the small and many-class data of the checks go
+    # through the same validation schemes as a user's data.
+    OMIBClassifier(random_state=0),
+    OMIBRegressor(random_state=0),
+    OMIBAnomalyDetector(random_state=0),
 ]
 
 
-@parametrize_with_checks(
-    ESTIMATORS,
-    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS[type(est).__name__],
-)
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
 def test_sklearn_compatible_estimator(estimator, check):
     with warnings.catch_warnings():
         # MINE's repair warnings and skorch's device warnings are not what is
