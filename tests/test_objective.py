@@ -1,0 +1,142 @@
+"""The training objective, checked against the paper's equations by hand:
+Eq. 10 (main phase), the warm-up's reach, the fusion's inputs, r (Eq. 11)
+and the draw of beta (Algorithm 2)."""
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from conftest import FAST
+
+from omib_sklearn import OMIBClassifier
+from omib_sklearn._information import select_beta
+from omib_sklearn._tasks import ClassificationTask
+from omib_sklearn._training import r_weights
+
+
+def problem(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 3, n)
+    X = [rng.normal(size=(n, 5)) + y[:, None], rng.normal(size=(n, 4)) - y[:, None]]
+    return X, y
+
+
+@pytest.fixture(scope="module")
+def fitted():
+    X, y = problem()
+    clf = OMIBClassifier(**{**FAST, "beta": 0.05, "random_state": 0}).fit(X, y)
+    return clf, X, y
+
+
+def batch(X, y, n=32):
+    """A batch of the first n rows for one network: (K=1, n, p) inputs."""
+    Xi = {f"m{i}": torch.as_tensor(x[:n], dtype=torch.float32)[None] for i, x in enumerate(X)}
+    return Xi, torch.as_tensor(y[:n])[None], torch.ones(1, n)
+
+
+def kl(mu, logvar):
+    return 0.5 * torch.sum(mu**2 + logvar.exp() - 1.0 - logvar, dim=-1).mean()
+
+
+def test_main_phase_loss_is_eq_10(fitted):
+    clf, X, y = fitted
+    net, module = clf.net_, clf.module_
+    assert net.beta == clf.beta_ == 0.05  # the beta chosen is the beta in the loss
+    Xi, yi, wi = batch(X, y)
+    net.phase = "main"
+    # A weight r_2 != 1 must show up: D_2 / D_1 = 2 gives r_2 = 2 / (1 + 4),
+    # held fixed by a momentum of 1.
+    net.dynamic_r, net.d_ema, net.r_momentum = True, torch.tensor([[1.0, 2.0]]), 1.0
+    assert net.r[0, 1].item() == pytest.approx(0.4)
+    module.train()
+    torch.manual_seed(0)
+    losses, _ = net._phase_losses(Xi, yi, wi, training=True)
+    torch.manual_seed(0)  # the same draws of zeta
+    out = module.forward_train(**Xi)
+    target = yi[0]
+    task = F.cross_entropy(out["y_hat"][0], target)
+    kls = [kl(m[0], lv[0]) for m, lv in zip(out["mu"], out["logvar"])]
+    trb = sum(F.cross_entropy(o[0], target) for o in out["trb"])
+    by_hand = task + 0.05 * (kls[0] + 0.4 * kls[1]) + trb
+    assert kls[0] > 0 and kls[1] > 0
+    torch.testing.assert_close(losses[0], by_hand, rtol=1e-5, atol=1e-6)
+    # validation monitors the fusion head's task loss only
+    module.eval()
+    valid, out = net._phase_losses(Xi, yi, wi, training=False)
+    torch.testing.assert_close(valid[0], F.cross_entropy(out["y_hat"][0], target),
+                               rtol=1e-5, atol=1e-6)
+    net.dynamic_r, net.d_ema, net.r_momentum = False, None, 0.9
+
+
+def test_warm_up_trains_only_the_encoders_and_task_relevance_heads(fitted):
+    clf, X, y = fitted
+    net, module = clf.net_, clf.module_
+    Xi, yi, wi = batch(X, y)
+    net.phase = "warmup"
+    module.train()
+    module.zero_grad(set_to_none=True)
+    losses, _ = net._phase_losses(Xi, yi, wi, training=True)
+    losses.sum().backward()
+    reached = {name.split(".")[0] for name, p in module.named_parameters()
+               if p.grad is not None and p.grad.abs().sum() > 0}
+    assert reached == {"encoders", "trb_heads"}
+    module.zero_grad(set_to_none=True)
+
+
+def test_main_phase_trains_every_part(fitted):
+    # Algorithm 2 sums the losses and updates everything; the task-relevance
+    # losses see xi undetached, so they also reach the VAEs and the fusion.
+    clf, X, y = fitted
+    net, module = clf.net_, clf.module_
+    Xi, yi, wi = batch(X, y)
+    net.phase = "main"
+    module.train()
+    module.zero_grad(set_to_none=True)
+    net._phase_losses(Xi, yi, wi, training=True)[0].sum().backward()
+    reached = {name.split(".")[0] for name, p in module.named_parameters()
+               if p.grad is not None and p.grad.abs().sum() > 0}
+    assert reached == {"encoders", "trb_heads", "vaes", "fusion", "head"}
+    module.zero_grad(set_to_none=True)
+
+
+def test_fused_embedding_depends_on_every_modality(fitted):
+    clf, X, _ = fitted
+    module = clf.module_.eval()
+    Xi = {f"m{i}": torch.as_tensor(x[:16], dtype=torch.float32) for i, x in enumerate(X)}
+    with torch.no_grad():
+        _, xi = module(**Xi)
+        for key in Xi:
+            changed = dict(Xi, **{key: Xi[key] + 1.0})
+            _, xi2 = module(**changed)
+            assert (xi2 - xi).abs().max() > 1e-4, f"xi ignores modality {key}"
+
+
+def test_dynamic_r_moves_the_weights():
+    X, y = problem()
+    clf = OMIBClassifier(**{**FAST, "beta": 0.05, "dynamic_r": True, "max_epochs": 3,
+                            "random_state": 0}).fit(X, y)
+    assert clf.r_history_.shape == (3, 2)
+    assert np.all(clf.r_history_[:, 0] == 1.0)  # r_1 = 1 by definition
+    assert np.all(clf.r_history_[:, 1] != 1.0)
+    assert 0.0 <= clf.r_[1] <= 2.0
+
+
+def test_r_shrinks_the_modality_that_diverges_more():
+    # Eq. 11: r_i = 1 - tanh(ln(D_i / D_1)); D_i larger than D_1 -> r_i < 1
+    r = r_weights([[1.0, 2.0, 0.5, 1.0]])[0]
+    assert r[0] == 1.0 and r[1] < 1.0 < r[2] and r[3] == pytest.approx(1.0)
+    np.testing.assert_allclose(r[1], 1.0 - np.tanh(np.log(2.0)), rtol=1e-6)
+    # D_i is KL(p(y | xi, z_i) || p(y | xi)), in that direction
+    torch.manual_seed(0)
+    a, b = torch.randn(8, 3), torch.randn(8, 3)
+    p, q = a.softmax(-1), b.softmax(-1)
+    expected = (p * (p.log() - q.log())).sum(-1)
+    torch.testing.assert_close(ClassificationTask(3).divergence(a, b), expected)
+
+
+def test_beta_is_drawn_across_the_bounds():
+    low, high = 1e-3, 5e-3
+    draws = np.array([select_beta((low, high), seed) for seed in range(40)])
+    assert np.all((low <= draws) & (draws <= high))
+    assert draws.min() < low + 0.2 * (high - low)
+    assert draws.max() > high - 0.2 * (high - low)
