@@ -30,7 +30,7 @@ from ._training import (
 )
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS, slice_members
+from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -295,7 +295,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         main phase for at most ``epochs[phase]`` epochs each; returns the
         seconds each phase took."""
         clock = time.perf_counter
-        X = {f"m{i}": a for i, a in enumerate(arrays)}
+        X = {input_key(i): a for i, a in enumerate(arrays)}
         train = MemberRows(X, target, plan.train, weight)
         valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
         self.net_ = self._build_net(arrays, train, valid, seed, log=log)
@@ -380,7 +380,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
             shifts, scales = [], []
             for i in range(len(arrays)):
-                x = train.X[f"m{i}"]
+                x = train.X[input_key(i)]
                 mean, std = [], []
                 for r in train.rows:
                     wr = (w[r] / w[r].sum().clamp_min(1e-12))[:, None]
@@ -462,7 +462,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         check_is_fitted(self, "net_")
         arrays = check_modalities(self, X, reset=False)
         y_hat, xi = self.net_.infer_members(
-            {f"m{i}": torch.as_tensor(a) for i, a in enumerate(arrays)}
+            {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
         )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 

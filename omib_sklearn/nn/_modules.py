@@ -67,6 +67,12 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 
 
+def input_key(i):
+    """The keyword argument that carries modality i into the module (``m0``,
+    ``m1``, ...): skorch passes a dict of inputs to ``forward`` as keywords."""
+    return f"m{i}"
+
+
 class Encoder(nn.Module):
     """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``."""
 
@@ -271,7 +277,7 @@ class OMIBModule(nn.Module):
     def _inputs(self, modalities):
         out = []
         for i in range(self.n_modalities):
-            x = modalities[f"m{i}"]
+            x = modalities[input_key(i)]
             if x.dim() == 2:
                 x = x.unsqueeze(0).expand(self.n_members, -1, -1)
             out.append((x - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}"))
