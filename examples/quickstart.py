@@ -71,11 +71,12 @@ def main():
     print(f"\nMINE estimates (nats): H = {np.round(np.diag(clf.information_), 1).tolist()}, "
           f"I_12 = {clf.information_[0, 1]:.1f}")
     print(f"beta = {clf.beta_:.3g}, drawn from [M_l, M_u] = [{low:.3g}, {high:.3g}]")
-    print(f"epochs chosen by early stopping on a 10% split, then refit on all rows: "
-          f"{clf.best_epochs_}")
+    print(f"{clf.n_estimators} networks ({clf.validation_scheme_}), main-phase epochs chosen "
+          f"by early stopping: {clf.best_epochs_['main'].tolist()}")
+    refit = clf.fit_times_.get("refit")
     print(f"fit time {fit_seconds:.0f} s: MINE and beta {clf.fit_times_['beta']:.0f} s, "
-          f"early-stopped run {clf.fit_times_['warmup'] + clf.fit_times_['main']:.0f} s, "
-          f"refit {clf.fit_times_['refit']:.0f} s")
+          f"training {clf.fit_times_['warmup'] + clf.fit_times_['main']:.0f} s"
+          + (f", refit {refit:.0f} s" if refit is not None else ""))
 
 
 if __name__ == "__main__":
