@@ -95,27 +95,35 @@ PARAMETERS = """\
         Standardize each feature with the training mean and std inside the
         network.
     early_stopping : bool, default=True
-        Hold out ``validation_fraction`` of the training rows (stratified for
-        classification) and stop each phase when its validation loss (of the
+        Stop each phase when the validation loss on held-out rows (of the
         fusion head in the main phase: cross-entropy for classification,
         squared error for regression, the SVDD distance), computed with the
         averaged weights, has not improved by ``tol`` for
-        ``n_iter_no_change`` epochs; the phase's best epoch is kept (see
-        ``refit``). False trains on all rows for exactly ``warmup_epochs``
-        and ``max_epochs``.
+        ``n_iter_no_change`` epochs, and keep the phase's best epoch. Which
+        rows are held out: see ``n_estimators`` (cross-fitting) and, for one
+        network, ``validation_fraction``; the scheme used is
+        ``validation_scheme_``. False trains on all rows for exactly
+        ``warmup_epochs`` and ``max_epochs``.
     refit : bool, default=True
-        With ``early_stopping=True``: once early stopping has chosen each
-        phase's number of epochs (``best_epochs_``), train a new network
-        from scratch on every row for that many epochs ([3]_, Algorithm
-        7.2), so that the held-out rows also train the final model, as
+        With one network (``n_estimators=1``) and ``early_stopping=True``:
+        once early stopping has chosen each phase's number of epochs
+        (``best_epochs_``), train a new network from scratch on every row
+        for that many epochs ([3]_, Algorithm 7.2), so that the held-out
+        rows also train the final model, as
         ``LogisticRegressionCV(refit=True)`` refits on all rows with the C
         it chose. It doubles the training time. False keeps the
-        early-stopped network, trained on the remaining rows only.
+        early-stopped network (of the first fold when cross-validation chose
+        the epochs). Cross-fitted networks (``n_estimators >= 2``) need no
+        refit and ignore it.
     validation_fraction : float, default=0.1
-        Share of rows held out when ``early_stopping=True``.
+        With one network: the share of rows held out for early stopping.
+        When that holds out fewer than 100 rows or misses a class, 5-fold
+        cross-validation chooses the epochs instead (the median over the
+        folds; ``validation_scheme_ == "cv"``). A class with a single row is
+        never held out.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs. A phase also waits for at
-        least 200 optimizer steps without improvement before it stops: on
+        least 50 optimizer steps without improvement before it stops: on
         small data an epoch is only a few steps, and a patience of a few
         epochs ended training on the initial plateau.
     tol : float, default=1e-4
@@ -142,27 +150,34 @@ ATTRIBUTES = """\
     information_raw_ : ndarray of shape (n_modalities, n_modalities)
         The same before repair (only with ``beta="auto"``).
     r_ : ndarray of shape (n_modalities,)
-        Final modality weights r_i (r_1 = 1).
+        Final modality weights r_i (r_1 = 1), averaged over the networks.
     r_history_ : ndarray of shape (n_main_epochs, n_modalities)
         r at the end of each main-phase epoch.
     history_ : dict
-        ``{"warmup": [...], "main": [...]}``: one dict per epoch of the
-        fitted network with the losses (and r and the KL per modality in the
-        main phase; the validation loss and score when that network was
-        early-stopped).
+        ``{"warmup": [...], "main": [...]}``: one dict per epoch (numbered
+        within its phase) of the fitted networks' training, with the losses
+        averaged over the networks (and r and the KL per modality in the
+        main phase; the validation loss and score, and
+        ``valid_member_loss`` per network, when they were early-stopped).
     n_epochs_ : dict
-        Epochs run in each phase by the fitted network.
-    best_epochs_ : dict or None
-        Epochs of each phase up to its least validation loss, as chosen by
-        early stopping (None with ``early_stopping=False``).
+        Epochs run in each phase by the fitted networks.
+    validation_scheme_ : {"cross-fit", "holdout", "cv", "none"}
+        Which rows early-stopped the networks: each network its own fold
+        (``n_estimators >= 2``), one held-out split, a 5-fold
+        cross-validation on small data (then a refit), or none
+        (``early_stopping=False``).
+    best_epochs_ : dict of ndarray of int, or None
+        Epochs of each phase up to its least validation loss, one per
+        network (cross-fit) or per fold (cv), as chosen by early stopping
+        (None with ``early_stopping=False``).
     early_stopping_history_ : dict or None
-        With ``early_stopping=True`` and ``refit=True``, the ``history_`` of
-        the early-stopped network, with the validation loss and score
-        (accuracy, or minus the squared error) per epoch; None otherwise.
+        When a refit followed (one network), the ``history_`` of the
+        early-stopped run, with the validation loss and score (accuracy, or
+        minus the squared error) per epoch; None otherwise.
     fit_times_ : dict
         Wall time in seconds of each stage of fit: "beta" (MINE and the
-        choice of beta), "warmup" and "main" (of the early-stopped network
-        when there is a refit), and "refit" (both phases of the refit).
+        choice of beta), "warmup" and "main" (of the early-stopped run when
+        there is a refit), and "refit" (both phases of the refit).
     n_modalities_ : int
         Number of modalities seen in fit.
     modality_names_ : list of str
@@ -180,7 +195,8 @@ ATTRIBUTES = """\
     feature_names_in_ : ndarray of str
         Column names of a single DataFrame input (only then).
     module_ : OMIBModule
-        The trained torch network.
+        The trained torch networks (one module, ``n_estimators`` members;
+        one with ``refit=False`` after cross-validation).
     net_ : skorch.NeuralNet
         The private skorch net that trained it."""
 
