@@ -1,4 +1,4 @@
-"""Issue-2 benchmark: OMIBClassifier on SIM-I against logistic regression, the
+"""Core benchmark: OMIBClassifier on SIM-I against logistic regression, the
 fit time split by stage, and the per-epoch overhead of the skorch training
 against a plain torch loop over the same network and loss.
 

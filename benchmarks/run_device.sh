@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The issue-3 benchmarks in one go on a GPU machine (used on a lent H100/H200;
+# The GPU benchmarks in one go on a GPU machine (run on an H100/H200;
 # the scripts run on CPU too, just slower). Writes tables and PNGs to $OUT.
 # Usage: OUT=results bash benchmarks/run_device.sh [workers]
 set -uo pipefail

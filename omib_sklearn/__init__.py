@@ -7,7 +7,7 @@ from ._information import MINE, beta_bounds, estimate_information, select_beta
 from ._modalities import Modalities
 from ._regressor import OMIBRegressor
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "MINE",
