@@ -4,36 +4,12 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import OutlierMixin
 
 from ._base import BaseOMIB
 from ._compat import Interval, StrOptions
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
 from ._tasks import SVDDTask
-
-# Relative size of the smallest |c_j|, as a share of the head's output scale.
-CENTER_EPS = 0.1
-
-
-def push_from_zero(c, eps, floor=1e-6):
-    """Move coordinates of ``c`` with ``|c_j| < eps`` to ``+-eps`` (0 goes to +eps).
-
-    A coordinate of the centre at 0 would let the network switch that output
-    unit off and sit on the centre for free (Ruff et al., 2018). Ruff et al.
-    use a fixed ``eps = 0.1``; here ``eps`` is 0.1 times the root mean square
-    of the head's outputs **(our choice)**: the untrained OMIB heads output
-    values well below 0.1, and a fixed 0.1 turns the centre into a
-    placeholder ``(+-0.1, ...)`` far from the data, which ranks samples by how
-    far they reach *towards* that corner instead of by their distance to the
-    mean (on mfeat this inverted the ROC AUC). ``eps`` is floored at ``floor``
-    so exact zeros always move.
-    """
-    eps = torch.clamp(torch.as_tensor(eps, dtype=c.dtype, device=c.device), min=floor)
-    eps = eps.expand_as(c)
-    near = c.abs() < eps
-    return torch.where(near, torch.where(c < 0, -eps, eps), c)
-
 
 _DETECTOR_PARAMETERS = parameters_doc(
     defaults={"warmup_epochs": "2", "weight_decay": "1e-5", "max_epochs": "100",
@@ -335,37 +311,3 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
 
     def _check_target(self, y, n_samples):
         return None
-
-    def _before_training(self, net, train):
-        # Centres of the task-relevance heads, from the untrained network.
-        net.module_.trb_centers.copy_(self._mean_outputs(net, train, "trb"))
-
-    def _before_phase(self, net, phase, train):
-        if phase == "main":
-            net.module_.center.copy_(self._mean_outputs(net, train, "head"))
-
-    @staticmethod
-    def _mean_outputs(net, dataset, which):
-        """Centre(s) of the SVDD heads of each network: the mean output of a
-        forward pass in eval mode over the network's rows of ``dataset``,
-        with near-zero coordinates pushed away. Shapes ``(K, M, out_dim)``
-        for the task-relevance heads, ``(K, 1, out_dim)`` for the fusion head."""
-        module = net.module_
-        module.eval()
-        total, total_sq, count = 0.0, 0.0, 0.0
-        with torch.no_grad():
-            for xb, (_, wb) in net.get_iterator(dataset, training=False):
-                xb = {k: v.to(net.device) for k, v in xb.items()}
-                w = wb.to(net.device)[:, :, None, None]
-                if which == "trb":
-                    # (K, batch, M, out_dim): the warm-up input, [z_i, noise].
-                    out = torch.stack(module.forward_warmup(**xb)["trb"], dim=2)
-                else:
-                    out = module(**xb)[0][:, :, None, :]
-                total = total + (w * out).sum(1)
-                total_sq = total_sq + (w * out**2).sum(1)
-                count = count + w.sum(1)
-        mean = total / count
-        # Scale of the outputs of each head: root mean square over its coordinates.
-        rms = torch.sqrt((total_sq / count).mean(dim=-1, keepdim=True))
-        return push_from_zero(mean, CENTER_EPS * rms)

@@ -17,17 +17,12 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
+from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._information import beta_bounds, estimate_information, select_beta
 from ._modalities import check_modalities
-from ._training import (
-    MemberEarlyStopping,
-    MemberRows,
-    OMIBNet,
-    PhaseLog,
-    PhaseRecorder,
-    fused_adam_supported,
-)
+from ._objective import PhaseObjective
+from ._training import MemberRows, OMIBNet, fused_adam_supported
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
 from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
@@ -372,7 +367,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
             n_heads=self.n_heads, dropout=self.dropout,
             input_dropout=self.input_dropout,
-            bias=task.head != "svdd",
+            bias=task.bias, stochastic=task.stochastic,
         )
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
@@ -399,7 +394,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         callbacks += list(copy.deepcopy(self.callbacks or []))
         net = OMIBNet(
             module=module,
-            criterion=torch.nn.MSELoss,  # unused: each task computes its own loss
+            criterion=PhaseObjective(task, beta=self.beta_, dynamic_r=self.dynamic_r),
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
             optimizer__fused=fused_adam_supported(torch.device(self.device).type),
@@ -417,19 +412,15 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_member_loss", "phase",
             ]),
-            task=task,
-            beta=self.beta_,
-            dynamic_r=self.dynamic_r,
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,
         )
         net.initialize()
-        self._before_training(net, train)
         return net
 
     def _run_phase(self, phase, train, epochs):
         net = self.net_
-        self._before_phase(net, phase, train)
+        net.criterion_.task.prepare(net, train, phase)
         if net.verbose and epochs:
             print(f"[OMIB] phase: {phase} ({epochs} epochs at most)")
         net.run_phase(phase, train, epochs)
@@ -474,12 +465,6 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
 
     def _check_target(self, y, n_samples):
         raise NotImplementedError
-
-    def _before_training(self, net, train):
-        """Called once the net is built, before the warm-up."""
-
-    def _before_phase(self, net, phase, train):
-        """Called before each phase."""
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -7,28 +7,26 @@ early stopping, its own held-out rows: the batches stack one batch of rows
 per member, ``(K, batch, features)``, and every loss is a weighted mean per
 member, so that members never see each other's rows or gradients.
 
-skorch's documented extension points carry the two phases:
-``train_step_single`` / ``validation_step`` compute the phase's objective,
-``get_iterator`` feeds the stacked batches (skorch's default DataLoader
-collates row by row, about ten times slower on tabular data),
-``train_step`` / ``run_single_epoch`` keep and score a running average of
-the weights (``averaging_epochs``), and callbacks record the phase, the
-weights r and early stopping per member.
+skorch's documented extension points carry the two phases: ``infer`` runs
+the phase's forward pass, ``get_loss`` its objective (the criterion, a
+:class:`~omib_sklearn._objective.PhaseObjective`), ``get_iterator`` feeds the
+stacked batches, ``train_step`` / ``run_single_epoch`` keep and score a
+running average of the weights (torch's ``AveragedModel``,
+``averaging_epochs``), and callbacks (:mod:`omib_sklearn._callbacks`) record
+the phase, the weights r and early stopping per member.
 """
 
 import functools
 import math
-import re
-import sys
 from contextlib import contextmanager
 
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import Callback, PrintLog
 from skorch.dataset import unpack_data
+from torch.optim.swa_utils import AveragedModel
 
-from .nn._modules import gaussian_kl
+from ._callbacks import StopPhase
 
 
 class MemberRows(torch.utils.data.Dataset):
@@ -115,20 +113,13 @@ def fused_adam_supported(device_type):
     return True
 
 
-class StopPhase(Exception):
-    """Raised by the early-stopping callback to end the current phase."""
-
-
-def weighted_mean(values, weight):
-    """Mean over the rows of each member, ``(K, b) -> (K,)``."""
-    return (values * weight).sum(1) / weight.sum(1).clamp_min(1e-12)
-
-
 class OMIBNet(NeuralNet):
     """The skorch net behind every OMIB estimator (private).
 
-    ``phase`` ("warmup" or "main") selects the loss; ``beta`` and the task
-    object are set by the estimator.
+    ``phase`` ("warmup" or "main") selects the forward pass (:meth:`infer`)
+    and the loss; the criterion is the phase objective
+    (:class:`~omib_sklearn._objective.PhaseObjective`: task, beta, r), set by
+    the estimator.
     """
 
     # Pickled with the CUDA-dependent attributes, so that their tensors are
@@ -138,23 +129,14 @@ class OMIBNet(NeuralNet):
     # stopping keeps the best weights).
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module", "callbacks"]
 
-    def __init__(self, *args, task=None, beta=0.0, dynamic_r=True,
-                 r_momentum=0.9, r_clip=(0.05, 1.95), iterator_seed=0,
-                 average_epochs=0, **kwargs):
+    def __init__(self, *args, iterator_seed=0, average_epochs=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.average_epochs = average_epochs
         self.averaged_ = None
-        self.n_averaged_ = 0
         self.steps_per_epoch_ = 1
         self.iterator_seed = iterator_seed
-        self.task = task
-        self.beta = beta
-        self.dynamic_r = dynamic_r
-        self.r_momentum = r_momentum
-        self.r_clip = r_clip
         self.phase = "warmup"
         self.phase_epochs_ = 0
-        self.d_ema = None
         self.best_epochs_ = {}
         self.stopped_early_ = {}
 
@@ -175,7 +157,6 @@ class OMIBNet(NeuralNet):
         self.phase_epochs_ = 0
         self.stopped_early_[phase] = False
         self.averaged_ = None
-        self.n_averaged_ = 0
         self.steps_per_epoch_ = max(1, math.ceil(len(dataset_train) / self.batch_size))
         stopper = dict(self.callbacks_).get("early_stopping")
         if stopper is not None:
@@ -196,28 +177,15 @@ class OMIBNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
         if self.average_epochs:
-            self._update_average()
+            if self.averaged_ is None:
+                self.averaged_ = TailAverage(
+                    self.module_, self.average_epochs * self.steps_per_epoch_
+                )
+            self.averaged_.update(self.module_)
         return step
 
-    def _update_average(self):
-        """Tail averaging of the weights: an exponential moving average whose
-        horizon is half the steps of the phase so far, capped at
-        ``average_epochs`` epochs of steps. Early on it follows the recent
-        weights (never the initial ones); later it averages the last
-        ``average_epochs`` epochs."""
-        self.n_averaged_ += 1
-        decay = tail_average_decay(self.n_averaged_, self.average_epochs * self.steps_per_epoch_)
-        with torch.no_grad():
-            if self.averaged_ is None:
-                self.averaged_ = {k: p.detach().clone() for k, p in self.module_.named_parameters()}
-                return
-            names = list(self.averaged_)
-            params = dict(self.module_.named_parameters())
-            # One fused update over all tensors (per-tensor lerp_ calls cost
-            # more than the arithmetic on small networks).
-            torch._foreach_lerp_(
-                [self.averaged_[k] for k in names], [params[k].detach() for k in names], 1.0 - decay
-            )
+    def _averaged_parameters(self):
+        return self.averaged_.parameters()
 
     def _load_weights(self, weights):
         with torch.no_grad():
@@ -231,7 +199,7 @@ class OMIBNet(NeuralNet):
             yield
             return
         saved = {k: p.detach().clone() for k, p in self.module_.named_parameters()}
-        self._load_weights(self.averaged_)
+        self._load_weights(self._averaged_parameters())
         try:
             yield
         finally:
@@ -239,13 +207,13 @@ class OMIBNet(NeuralNet):
 
     def load_averaged_weights(self):
         if self.averaged_ is not None:
-            self._load_weights(self.averaged_)
+            self._load_weights(self._averaged_parameters())
 
     def averaged_state_dict(self):
         """A copy of the module's state with the averaged weights (the
         current ones when averaging is off), buffers included."""
         state = self.module_.state_dict()
-        averaged = self.averaged_ or {}
+        averaged = {} if self.averaged_ is None else self._averaged_parameters()
         for k, v in state.items():
             state[k] = averaged.get(k, v).detach().clone()
         return state
@@ -263,22 +231,43 @@ class OMIBNet(NeuralNet):
     def r(self):
         """Current weights r_i per member, ``(K, M)``, modality 1 first (1)."""
         module = self.module_
-        shape = (module.n_members, module.n_modalities)
-        if not self.dynamic_r or self.d_ema is None or module.n_modalities == 1:
-            return torch.ones(shape)
-        return r_weights(self.d_ema, self.r_clip)
+        return self.criterion_.r(module.n_members, module.n_modalities)
 
     # -- skorch extension points ----------------------------------------
     def get_iterator(self, dataset, training=False):
+        # skorch's DataLoader path (a Dataset with ``__getitems__``) was
+        # measured against this iterator: see benchmarks/bench_data_path.py.
         return MemberBatches(
             dataset, self.batch_size, shuffle=training,
             seed=self.iterator_seed + len(self.history),
         )
 
+    def infer(self, x, **fit_params):
+        """The phase's forward pass on a batch: ``forward_warmup`` or
+        ``forward_train`` of the module (a dict of outputs)."""
+        x = {k: v.to(self.device) for k, v in x.items()}
+        module = self.module_
+        forward = module.forward_warmup if self.phase == "warmup" else module.forward_train
+        return forward(**x)
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        """The phase objective of each member ``(K,)`` for targets and row
+        weights ``y_true = (y, weight)``; records the mean KL terms."""
+        y, weight = y_true
+        y = None if y is None else y.to(self.device)
+        losses, kls = self.criterion_(
+            y_pred, y, weight.to(self.device), module=self.module_, phase=self.phase,
+            training=training,
+        )
+        if kls is not None:
+            self.history.record_batch("kl", kls.cpu().tolist())
+        return losses
+
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        Xi, (yi, wi) = unpack_data(batch)
-        losses, out = self._phase_losses(Xi, yi, wi, training=True)
+        Xi, yi = unpack_data(batch)
+        out = self.infer(Xi)
+        losses = self.get_loss(out, yi, X=Xi, training=True)
         # Each member's gradient comes from its own loss only.
         losses.sum().backward()
         return {"loss": losses.detach().mean(), "y_pred": out.get("y_hat", out["trb"][0])}
@@ -287,16 +276,11 @@ class OMIBNet(NeuralNet):
         self._set_training(False)
         Xi, (yi, wi) = unpack_data(batch)
         with torch.no_grad():
-            losses, out = self._phase_losses(Xi, yi, wi, training=False)
+            out = self.infer(Xi)
+            losses = self.get_loss(out, (yi, wi), X=Xi, training=False)
             wi = wi.to(self.device)
             yi = None if yi is None else yi.to(self.device)
-            if self.phase == "warmup":
-                scores = torch.stack([
-                    self.task.score(o, yi, self.module_.trb_centers[:, i:i + 1])
-                    for i, o in enumerate(out["trb"])
-                ]).mean(0)
-            else:
-                scores = self.task.score(out["y_hat"], yi, self.module_.center)
+            scores = self.criterion_.score(out, yi, self.module_, phase=self.phase)
             weight = wi.sum(1)
         # Sums per member, so that early stopping divides by the weight of
         # each member's held-out rows over the whole epoch.
@@ -304,62 +288,6 @@ class OMIBNet(NeuralNet):
         self.history.record_batch("valid_member_score", (scores * wi).sum(1).tolist())
         self.history.record_batch("valid_member_weight", weight.tolist())
         return {"loss": losses.mean(), "y_pred": out.get("y_hat", out["trb"][0])}
-
-    def _phase_losses(self, Xi, yi, wi, training):
-        """The phase's objective per member, ``(K,)``, and the module output.
-
-        Warm-up: sum over modalities of the task loss of ``Dec_i([z_i, e])``.
-        Main (Eq. 10): task loss of the fusion head + beta (KL_1 + sum_i r_i
-        KL_i) + sum_i task loss of ``Dec_i([z_i, xi])``; validation monitors
-        what prediction uses, the fusion head's task loss.
-        """
-        Xi = {k: v.to(self.device) for k, v in Xi.items()}
-        yi = None if yi is None else yi.to(self.device)
-        wi = wi.to(self.device)
-        module, task = self.module_, self.task
-        if self.phase == "warmup":
-            out = module.forward_warmup(**Xi)
-            losses = [
-                weighted_mean(task.loss(y_hat_i, yi, module.trb_centers[:, i:i + 1]), wi)
-                for i, y_hat_i in enumerate(out["trb"])
-            ]
-            return torch.stack(losses).sum(0), out
-
-        out = module.forward_train(**Xi)
-        task_loss = weighted_mean(task.loss(out["y_hat"], yi, module.center), wi)
-        if not training:
-            return task_loss, out
-        trb_losses = torch.stack([
-            weighted_mean(task.loss(y_hat_i, yi, module.trb_centers[:, i:i + 1]), wi)
-            for i, y_hat_i in enumerate(out["trb"])
-        ], dim=1)
-        kls = torch.stack([
-            weighted_mean(gaussian_kl(m, lv), wi) for m, lv in zip(out["mu"], out["logvar"])
-        ], dim=1)
-        if self.dynamic_r and module.n_modalities > 1:
-            self._update_divergences(out, wi)
-        r = self.r.to(kls.device)
-        losses = task_loss + self.beta * torch.sum(r * kls, dim=1) + trb_losses.sum(1)
-        self.history.record_batch("kl", kls.detach().mean(0).cpu().tolist())
-        return losses, out
-
-    def _update_divergences(self, out, weight):
-        """D_i per member (Eq. 11): the divergence between the task-relevance
-        head of modality i and the fusion head, averaged over the batch."""
-        module, task = self.module_, self.task
-        with torch.no_grad():
-            y_hat = out["y_hat"] - module.center
-            d = torch.stack([
-                weighted_mean(
-                    task.divergence(y_hat_i - module.trb_centers[:, i:i + 1], y_hat), weight
-                )
-                for i, y_hat_i in enumerate(out["trb"])
-            ], dim=1).cpu()
-        if self.d_ema is None:
-            self.d_ema = d
-        else:
-            m = self.r_momentum
-            self.d_ema = m * self.d_ema + (1 - m) * d
 
     # -- inference ------------------------------------------------------------
     def infer_members(self, X, chunk_size=4096):
@@ -378,6 +306,41 @@ class OMIBNet(NeuralNet):
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
 
 
+class TailAverage:
+    """Tail averaging of a module's weights, kept by torch's
+    :class:`~torch.optim.swa_utils.AveragedModel` with the schedule of
+    :func:`tail_average_decay`: an exponential moving average whose horizon
+    is half the steps so far, capped at ``max_horizon`` steps. Early on it
+    follows the recent weights (never the initial ones); later it averages
+    the last ``max_horizon`` steps.
+
+    A plain object holding the ``AveragedModel``: skorch registers any torch
+    module set on a net as one of its components.
+    """
+
+    def __init__(self, module, max_horizon):
+        self.max_horizon = max_horizon
+        # Counted here, a Python int: reading AveragedModel's ``n_averaged``,
+        # a tensor, would synchronize a GPU at every step.
+        self.steps = 0
+        self.model = AveragedModel(module, multi_avg_fn=self._lerp)
+
+    def update(self, module):
+        """Average in the module's current weights (after an optimizer step)."""
+        self.steps += 1
+        self.model.update_parameters(module)
+
+    def _lerp(self, averaged, current, n_averaged):
+        decay = tail_average_decay(self.steps, self.max_horizon)
+        # One fused update over all tensors (per-tensor lerp_ calls cost more
+        # than the arithmetic on small networks), as torch's own EMA does.
+        torch._foreach_lerp_(averaged, current, 1.0 - decay)
+
+    def parameters(self):
+        """The averaged parameters by name."""
+        return dict(self.model.module.named_parameters())
+
+
 def tail_average_decay(step, max_horizon):
     """Decay of the weight average after ``step`` optimizer steps (1-based).
 
@@ -388,111 +351,3 @@ def tail_average_decay(step, max_horizon):
     """
     horizon = max(1.0, min(step / 2.0, float(max_horizon)))
     return 1.0 - 1.0 / horizon
-
-
-def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
-    """r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2), clipped.
-
-    ``d`` holds D_1..D_M in its last dimension (one row per member); r_1 is
-    1 by definition. Both D near 0 gives r = 1.
-    """
-    d = torch.as_tensor(d, dtype=torch.float32)
-    ratio = (d + eps) / (d[..., :1] + eps)
-    r = (2.0 / (1.0 + ratio**2)).clamp(clip[0], clip[1])
-    r[..., 0] = 1.0
-    return r
-
-
-class PhaseLog(PrintLog):
-    """skorch's epoch log, without colour codes when standard output is not
-    a terminal (redirected to a file, or captured by a notebook)."""
-
-    def format_row(self, row, key, color):
-        text = super().format_row(row, key, color)
-        if isinstance(text, str) and not sys.stdout.isatty():
-            text = _ANSI.sub("", text)
-        return text
-
-
-_ANSI = re.compile(r"\x1b\[[0-9;]*m")
-
-
-class PhaseRecorder(Callback):
-    """Writes the phase, the weights r and the KL terms (means over the
-    members) into skorch's history."""
-
-    def on_epoch_end(self, net, **kwargs):
-        net.history.record("phase", net.phase)
-        if net.phase == "main":
-            net.history.record("r", net.r.mean(0).tolist())
-            kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
-            if kl_values:
-                net.history.record("kl", np.mean(kl_values, axis=0).tolist())
-
-
-class MemberEarlyStopping(Callback):
-    """Early stopping of each member on its held-out rows.
-
-    A member's validation loss is the phase's task loss on its held-out rows
-    (the fusion head's in the main phase: cross-entropy for classification,
-    squared error for regression, the SVDD distance), computed with the
-    averaged weights. Each member keeps its weights of least validation
-    loss; the phase stops once no member has improved by ``tol`` for
-    ``patience`` epochs and at least ``min_steps`` optimizer steps.
-
-    The loss replaced the validation accuracy for classifiers: accuracy on
-    a small held-out split moves in steps of one row and its plateau
-    resolves to the earliest epoch (mfeat, 160 held-out rows: 0.9745 against
-    0.9783 with the loss, 10 fits). The accuracy (or minus the squared
-    error) is still recorded as ``valid_score``.
-    """
-
-    def __init__(self, patience=5, tol=1e-4, min_steps=0):
-        self.patience = patience
-        self.tol = tol
-        self.min_steps = min_steps
-
-    def initialize(self):
-        self.reset()
-        return self
-
-    def reset(self):
-        self.best_loss_ = None
-        self.best_state_ = None
-        self.best_epoch_ = None  # per member: epochs of the phase up to its best
-        self.bad_epochs_ = None
-        self.epochs_ = 0
-
-    def on_epoch_end(self, net, **kwargs):
-        batches = [b for b in net.history[-1, "batches"] if "valid_member_sum" in b]
-        total = np.sum([b["valid_member_sum"] for b in batches], axis=0)
-        weight = np.maximum(np.sum([b["valid_member_weight"] for b in batches], axis=0), 1e-12)
-        score = np.sum([b["valid_member_score"] for b in batches], axis=0) / weight
-        loss = total / weight
-        net.history.record("valid_member_loss", loss.tolist())
-        net.history.record("valid_score", float(score.mean()))
-        self.epochs_ += 1
-        if self.best_loss_ is None:
-            self.best_loss_ = np.full(len(loss), np.inf)
-            self.best_epoch_ = np.zeros(len(loss), dtype=int)
-            self.bad_epochs_ = np.zeros(len(loss), dtype=int)
-        improved = loss < self.best_loss_ - self.tol
-        if improved.any():
-            state = net.averaged_state_dict()
-            if self.best_state_ is None:
-                self.best_state_ = state
-            else:
-                keep = torch.as_tensor(improved)
-                for k, v in state.items():
-                    self.best_state_[k][keep] = v[keep]
-        self.best_loss_[improved] = loss[improved]
-        self.best_epoch_[improved] = self.epochs_
-        self.bad_epochs_[improved] = 0
-        self.bad_epochs_[~improved] += 1
-        net.history.record("best_in_phase", improved.tolist())
-        steps = self.bad_epochs_ * net.steps_per_epoch_
-        if np.all((self.bad_epochs_ >= self.patience) & (steps >= self.min_steps)):
-            raise StopPhase
-
-    def restore_best(self, net):
-        net.module_.load_state_dict(self.best_state_)

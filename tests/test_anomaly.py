@@ -14,7 +14,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils._param_validation import InvalidParameterError
 
 from omib_sklearn import OMIBAnomalyDetector
-from omib_sklearn._anomaly import push_from_zero
+from omib_sklearn._tasks import push_from_zero
 
 # Five networks (the default): a single one this small ranks the test rows of
 # make_data with an AUC between 0.85 and 0.97 depending on the seed.

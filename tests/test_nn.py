@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from omib_sklearn._training import r_weights
+from omib_sklearn._objective import r_weights
 from omib_sklearn.nn import OMIBModule, StatisticsNetwork
 from omib_sklearn.nn._modules import (
     CrossAttentionFusion,

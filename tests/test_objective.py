@@ -10,8 +10,8 @@ from conftest import FAST
 
 from omib_sklearn import OMIBClassifier
 from omib_sklearn._information import select_beta
+from omib_sklearn._objective import r_weights
 from omib_sklearn._tasks import ClassificationTask
-from omib_sklearn._training import r_weights
 
 
 def problem(n=120, seed=0):
@@ -34,6 +34,13 @@ def batch(X, y, n=32):
     return Xi, torch.as_tensor(y[:n])[None], torch.ones(1, n)
 
 
+def phase_losses(net, Xi, yi, wi, training):
+    """The per-network loss of the net's phase on a batch, and the module
+    output it came from, through the net's own forward pass and criterion."""
+    out = net.infer(Xi)
+    return net.get_loss(out, (yi, wi), X=Xi, training=training), out
+
+
 def kl(mu, logvar):
     return 0.5 * torch.sum(mu**2 + logvar.exp() - 1.0 - logvar, dim=-1).mean()
 
@@ -41,16 +48,18 @@ def kl(mu, logvar):
 def test_main_phase_loss_is_eq_10(fitted):
     clf, X, y = fitted
     net, module = clf.net_, clf.module_
-    assert net.beta == clf.beta_ == 0.05  # the beta chosen is the beta in the loss
+    objective = net.criterion_
+    assert objective.beta == clf.beta_ == 0.05  # the beta chosen is the beta in the loss
     Xi, yi, wi = batch(X, y)
     net.phase = "main"
     # A weight r_2 != 1 must show up: D_2 / D_1 = 2 gives r_2 = 2 / (1 + 4),
     # held fixed by a momentum of 1.
-    net.dynamic_r, net.d_ema, net.r_momentum = True, torch.tensor([[1.0, 2.0]]), 1.0
+    objective.dynamic_r, objective.d_ema, objective.r_momentum = (
+        True, torch.tensor([[1.0, 2.0]]), 1.0)
     assert net.r[0, 1].item() == pytest.approx(0.4)
     module.train()
     torch.manual_seed(0)
-    losses, _ = net._phase_losses(Xi, yi, wi, training=True)
+    losses, _ = phase_losses(net, Xi, yi, wi, training=True)
     torch.manual_seed(0)  # the same draws of zeta
     out = module.forward_train(**Xi)
     target = yi[0]
@@ -62,10 +71,10 @@ def test_main_phase_loss_is_eq_10(fitted):
     torch.testing.assert_close(losses[0], by_hand, rtol=1e-5, atol=1e-6)
     # validation monitors the fusion head's task loss only
     module.eval()
-    valid, out = net._phase_losses(Xi, yi, wi, training=False)
+    valid, out = phase_losses(net, Xi, yi, wi, training=False)
     torch.testing.assert_close(valid[0], F.cross_entropy(out["y_hat"][0], target),
                                rtol=1e-5, atol=1e-6)
-    net.dynamic_r, net.d_ema, net.r_momentum = False, None, 0.9
+    objective.dynamic_r, objective.d_ema, objective.r_momentum = False, None, 0.9
 
 
 def parts_trained_by(fitted, phase):
@@ -75,7 +84,7 @@ def parts_trained_by(fitted, phase):
     net.phase = phase
     module.train()
     module.zero_grad(set_to_none=True)
-    losses, _ = net._phase_losses(*batch(X, y), training=True)
+    losses, _ = phase_losses(net, *batch(X, y), training=True)
     losses.sum().backward()
     reached = {name.split(".")[0] for name, p in module.named_parameters()
                if p.grad is not None and p.grad.abs().sum() > 0}

@@ -270,9 +270,11 @@ class OMIBModule(nn.Module):
         for i, p in enumerate(n_features):
             self.register_buffer(f"shift{i}", torch.zeros(n_members, 1, p))
             self.register_buffer(f"scale{i}", torch.ones(n_members, 1, p))
-        # Deep SVDD centres; zeros (unused) for the other tasks.
-        self.register_buffer("center", torch.zeros(n_members, 1, out_dim))
-        self.register_buffer("trb_centers", torch.zeros(n_members, n_mod, out_dim))
+        if head == "svdd":
+            # Centres c of the fusion head and of the task-relevance heads,
+            # set from the data by the Deep SVDD task before each phase.
+            self.register_buffer("center", torch.zeros(n_members, 1, out_dim))
+            self.register_buffer("trb_centers", torch.zeros(n_members, n_mod, out_dim))
 
     def _inputs(self, modalities):
         out = []

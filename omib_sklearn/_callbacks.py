@@ -1,0 +1,108 @@
+"""skorch callbacks of the training: the epoch log, the phase record and
+early stopping of each member on its held-out rows."""
+
+import re
+import sys
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback, PrintLog
+
+
+class StopPhase(Exception):
+    """Raised by the early-stopping callback to end the current phase."""
+
+
+class PhaseLog(PrintLog):
+    """skorch's epoch log, without colour codes when standard output is not
+    a terminal (redirected to a file, or captured by a notebook)."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not sys.stdout.isatty():
+            text = _ANSI.sub("", text)
+        return text
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+class PhaseRecorder(Callback):
+    """Writes the phase, the weights r and the KL terms (means over the
+    members) into skorch's history."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("phase", net.phase)
+        if net.phase == "main":
+            net.history.record("r", net.r.mean(0).tolist())
+            kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
+            if kl_values:
+                net.history.record("kl", np.mean(kl_values, axis=0).tolist())
+
+
+class MemberEarlyStopping(Callback):
+    """Early stopping of each member on its held-out rows.
+
+    A member's validation loss is the phase's task loss on its held-out rows
+    (the fusion head's in the main phase: cross-entropy for classification,
+    squared error for regression, the SVDD distance), computed with the
+    averaged weights. Each member keeps its weights of least validation
+    loss; the phase stops once no member has improved by ``tol`` for
+    ``patience`` epochs and at least ``min_steps`` optimizer steps.
+
+    The loss replaced the validation accuracy for classifiers: accuracy on
+    a small held-out split moves in steps of one row and its plateau
+    resolves to the earliest epoch (mfeat, 160 held-out rows: 0.9745 against
+    0.9783 with the loss, 10 fits). The accuracy (or minus the squared
+    error) is still recorded as ``valid_score``.
+    """
+
+    def __init__(self, patience=5, tol=1e-4, min_steps=0):
+        self.patience = patience
+        self.tol = tol
+        self.min_steps = min_steps
+
+    def initialize(self):
+        self.reset()
+        return self
+
+    def reset(self):
+        self.best_loss_ = None
+        self.best_state_ = None
+        self.best_epoch_ = None  # per member: epochs of the phase up to its best
+        self.bad_epochs_ = None
+        self.epochs_ = 0
+
+    def on_epoch_end(self, net, **kwargs):
+        batches = [b for b in net.history[-1, "batches"] if "valid_member_sum" in b]
+        total = np.sum([b["valid_member_sum"] for b in batches], axis=0)
+        weight = np.maximum(np.sum([b["valid_member_weight"] for b in batches], axis=0), 1e-12)
+        score = np.sum([b["valid_member_score"] for b in batches], axis=0) / weight
+        loss = total / weight
+        net.history.record("valid_member_loss", loss.tolist())
+        net.history.record("valid_score", float(score.mean()))
+        self.epochs_ += 1
+        if self.best_loss_ is None:
+            self.best_loss_ = np.full(len(loss), np.inf)
+            self.best_epoch_ = np.zeros(len(loss), dtype=int)
+            self.bad_epochs_ = np.zeros(len(loss), dtype=int)
+        improved = loss < self.best_loss_ - self.tol
+        if improved.any():
+            state = net.averaged_state_dict()
+            if self.best_state_ is None:
+                self.best_state_ = state
+            else:
+                keep = torch.as_tensor(improved)
+                for k, v in state.items():
+                    self.best_state_[k][keep] = v[keep]
+        self.best_loss_[improved] = loss[improved]
+        self.best_epoch_[improved] = self.epochs_
+        self.bad_epochs_[improved] = 0
+        self.bad_epochs_[~improved] += 1
+        net.history.record("best_in_phase", improved.tolist())
+        steps = self.bad_epochs_ * net.steps_per_epoch_
+        if np.all((self.bad_epochs_ >= self.patience) & (steps >= self.min_steps)):
+            raise StopPhase
+
+    def restore_best(self, net):
+        net.module_.load_state_dict(self.best_state_)
