@@ -8,6 +8,7 @@ main training -> transform / predict. Each estimator only adds its task
 import copy
 import time
 import warnings
+from contextlib import contextmanager, nullcontext
 from numbers import Integral, Real
 
 import numpy as np
@@ -157,29 +158,18 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self : object
             The fitted estimator.
         """
-        arrays = check_modalities(self, X, reset=True)
-        target = self._check_target(y, arrays[0].shape[0])
-        weight = self._check_weights(sample_weight, arrays[0], target)
-        self._check_hyperparameters()
+        arrays, target, weight = self._check_fit_input(X, y, sample_weight)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
-        devices = [torch.device(self.device)] if torch.device(self.device).type == "cuda" else []
         self.fit_times_ = {}
-        with torch.random.fork_rng(devices=devices):
-            torch.manual_seed(seed)
-            start = time.perf_counter()
-            self._choose_beta(arrays, rng)
-            self.fit_times_["beta"] = time.perf_counter() - start
+        with self._torch_seeded(seed):
+            with self._timed("beta"):
+                self._choose_beta(arrays, rng)
             plan = self._plan_rows(target, len(arrays[0]), rng)
-            epochs = {"warmup": self.warmup_epochs, "main": self.max_epochs}
-            self.fit_times_.update(self._train(arrays, target, weight, plan, seed, epochs))
-            self._choose_epochs(plan)
-            self._warn_if_not_converged(plan)
-            if plan.refit:
-                self._refit(arrays, target, weight, seed)
-            elif plan.scheme == "cv":
-                # Without refit, the network of the first fold is the model.
-                slice_members(self.net_.module_, [0])
+            self._train(arrays, target, weight, plan, seed,
+                        {"warmup": self.warmup_epochs, "main": self.max_epochs})
+            self._close_validation(plan)
+            self._refit(arrays, target, weight, plan, seed)
         self._collect_fitted_attributes()
         return self
 
@@ -203,6 +193,32 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         return np.concatenate(list(xi), axis=1)
 
     # -- stages ---------------------------------------------------------------
+    def _check_fit_input(self, X, y, sample_weight):
+        """Stage 1: the modalities, the target and the row weights, checked
+        before anything trains."""
+        arrays = check_modalities(self, X, reset=True)
+        target = self._check_target(y, arrays[0].shape[0])
+        weight = self._check_weights(sample_weight, arrays[0], target)
+        self._check_hyperparameters()
+        return arrays, target, weight
+
+    @contextmanager
+    def _torch_seeded(self, seed):
+        """torch's global generator seeded for the fit, restored after it."""
+        device = torch.device(self.device)
+        with torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+            torch.manual_seed(seed)
+            yield
+
+    @contextmanager
+    def _timed(self, stage):
+        """Seconds spent in ``stage``, recorded in ``fit_times_``."""
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.fit_times_[stage] = time.perf_counter() - start
+
     def _check_hyperparameters(self):
         if self.latent_dim % self.n_heads:
             raise ValueError(
@@ -287,19 +303,21 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
 
     def _train(self, arrays, target, weight, plan, seed, epochs, log=True):
         """Stages 4 and 5: build the networks, then run the warm-up and the
-        main phase for at most ``epochs[phase]`` epochs each; returns the
-        seconds each phase took."""
-        clock = time.perf_counter
+        main phase for at most ``epochs[phase]`` epochs each, timed in
+        ``fit_times_`` when ``log``."""
         X = {input_key(i): a for i, a in enumerate(arrays)}
         train = MemberRows(X, target, plan.train, weight)
         valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
         self.net_ = self._build_net(arrays, train, valid, seed, log=log)
-        times = {}
         for phase in ("warmup", "main"):
-            start = clock()
-            self._run_phase(phase, train, epochs[phase])
-            times[phase] = clock() - start
-        return times
+            with self._timed(phase) if log else nullcontext():
+                self._run_phase(phase, train, epochs[phase])
+
+    def _close_validation(self, plan):
+        """The epochs early stopping chose, and a ConvergenceWarning when the
+        main phase was cut short while improving."""
+        self._choose_epochs(plan)
+        self._warn_if_not_converged(plan)
 
     def _choose_epochs(self, plan):
         """The epochs early stopping chose, per network and phase."""
@@ -337,20 +355,24 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 ConvergenceWarning, stacklevel=4,
             )
 
-    def _refit(self, arrays, target, weight, seed):
-        """Train one network from scratch on every row for the epochs that
-        early stopping chose (the median over the folds of a
-        cross-validation; Goodfellow et al., 2016, Algorithm 7.2), so that
-        the held-out rows also shape the final model."""
+    def _refit(self, arrays, target, weight, plan, seed):
+        """Stage 6: with ``plan.refit``, train one network from scratch on
+        every row for the epochs that early stopping chose (the median over
+        the folds of a cross-validation; Goodfellow et al., 2016, Algorithm
+        7.2), so that the held-out rows also shape the final model. Without
+        refit, a cross-validation keeps the network of its first fold."""
+        if not plan.refit:
+            if plan.scheme == "cv":
+                slice_members(self.net_.module_, [0])
+            return
         epochs = {
             phase: int(np.round(np.median(self.best_epochs_[phase])))
             if phase in self.best_epochs_ else 0
             for phase in ("warmup", "main")
         }
-        start = time.perf_counter()
-        plan = RowPlan("none", [np.arange(len(arrays[0]))])
-        self._train(arrays, target, weight, plan, seed, epochs, log=False)
-        self.fit_times_["refit"] = time.perf_counter() - start
+        every_row = RowPlan("none", [np.arange(len(arrays[0]))])
+        with self._timed("refit"):
+            self._train(arrays, target, weight, every_row, seed, epochs, log=False)
         if self.verbose:
             print(f"[OMIB] refit on all {len(arrays[0])} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "

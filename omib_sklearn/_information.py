@@ -27,13 +27,12 @@ from dataclasses import dataclass, field
 from numbers import Integral, Real
 
 import numpy as np
-import torch
 from sklearn.base import BaseEstimator
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from ._compat import Interval
-from .nn import StatisticsNetwork
+from .nn._mine import train_mine
 
 __all__ = [
     "MINE",
@@ -165,7 +164,7 @@ class MINE(BaseEstimator):
         perm = rng.permutation(len(x))
         n_eval = max(2, int(round(self.eval_fraction * len(x))))
         train, held = perm[n_eval:], perm[:n_eval]
-        mi, bounds = _fit_mine(
+        mi, bounds = train_mine(
             x[train], z[train], x[held], z[held],
             hidden=self.hidden, n_steps=self.n_steps,
             batch_size=self.batch_size, lr=self.lr, ema_decay=self.ema_decay,
@@ -180,96 +179,6 @@ def _standardize_channels(a):
     mean = a.mean(axis=0, keepdims=True)
     std = a.std(axis=0, keepdims=True)
     return (a - mean) / np.where(std > 0, std, 1.0)
-
-
-def _fit_mine(
-    x_train, z_train, x_eval, z_eval, *, hidden, n_steps, batch_size, lr,
-    ema_decay, seed, device, noise_x=None, noise_z=None, n_eval_shuffles=4,
-):
-    """Train one batched statistics network; return per-channel estimates.
-
-    ``noise_x`` / ``noise_z`` (per channel std, or None) are added afresh at
-    every step: the channels then measure information through a noise channel.
-    """
-    gen = torch.Generator().manual_seed(int(seed))
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(int(seed))
-        n_channels = x_train.shape[1]
-        net = StatisticsNetwork(
-            n_channels, x_train.shape[2], z_train.shape[2], hidden
-        ).to(device)
-    # Channel-first (C, n, dim) so each layer is one batched matmul.
-    xt = torch.from_numpy(np.ascontiguousarray(x_train.transpose(1, 0, 2))).to(device)
-    zt = torch.from_numpy(np.ascontiguousarray(z_train.transpose(1, 0, 2))).to(device)
-    nx = None if noise_x is None else torch.as_tensor(noise_x, dtype=torch.float32, device=device)[:, None, None]
-    nz = None if noise_z is None else torch.as_tensor(noise_z, dtype=torch.float32, device=device)[:, None, None]
-
-    def noisy(a, scale, g):
-        if scale is None:
-            return a
-        eps = torch.randn(a.shape, generator=g).to(device)
-        return a + scale * eps
-
-    if xt.shape[2] == 1 and zt.shape[2] == 1:
-        _gaussian_start(net, noisy(xt, nx, gen)[:, :, 0], noisy(zt, nz, gen)[:, :, 0])
-    opt = torch.optim.Adam(net.parameters(), lr=lr)
-    ema = None
-    n = xt.shape[1]
-    bs = min(batch_size, n)
-    bounds = np.empty((n_steps, n_channels), dtype=np.float64)
-    for step in range(n_steps):
-        idx = torch.randint(n, (bs,), generator=gen).to(device)
-        xb = noisy(xt[:, idx], nx, gen)
-        zb = noisy(zt[:, idx], nz, gen)
-        z_marg = zb[:, torch.randperm(bs, generator=gen).to(device)]
-        t_joint = net(xb, zb)
-        t_marg = net(xb, z_marg)
-        # Per-channel mean of exp(T) over the shuffled pairs, in log space.
-        log_mean_exp = torch.logsumexp(t_marg, dim=1) - math.log(bs)
-        mean_exp = log_mean_exp.exp()
-        ema = mean_exp.detach() if ema is None else (
-            ema_decay * ema + (1 - ema_decay) * mean_exp.detach()
-        )
-        # Gradient of log E[e^T] replaced by grad E[e^T] / EMA(E[e^T]).
-        loss = -(t_joint.mean(1) - mean_exp / ema.clamp_min(1e-12)).sum()
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        opt.step()
-        bounds[step] = (t_joint.mean(1) - log_mean_exp).detach().cpu().numpy()
-
-    with torch.no_grad():
-        eval_gen = torch.Generator().manual_seed(int(seed) + 1)
-        xe = torch.from_numpy(np.ascontiguousarray(x_eval.transpose(1, 0, 2))).to(device)
-        ze = torch.from_numpy(np.ascontiguousarray(z_eval.transpose(1, 0, 2))).to(device)
-        xe, ze = noisy(xe, nx, eval_gen), noisy(ze, nz, eval_gen)
-        n_ev = xe.shape[1]
-        t_joint = net(xe, ze).mean(1)
-        t_marg = torch.cat(
-            [net(xe, ze[:, torch.randperm(n_ev, generator=eval_gen).to(device)])
-             for _ in range(n_eval_shuffles)], dim=1
-        )
-        log_mean_exp = torch.logsumexp(t_marg, dim=1) - math.log(t_marg.shape[1])
-        mi = (t_joint - log_mean_exp).cpu().numpy().astype(np.float64)
-    return mi, bounds
-
-
-def _gaussian_start(net, x, z):
-    """Start each 1-D channel's statistic at the log density ratio of the
-    Gaussian pair with the channel's correlation, which is where the DV bound
-    of Gaussian data peaks. The MLP (zero output at start would be ideal but
-    is small) then learns the departure from Gaussianity. Without it, a short
-    budget leaves MINE far below the truth on high-information channels,
-    and an underestimated H inflates the beta bounds."""
-    with torch.no_grad():
-        xc = (x - x.mean(1, keepdim=True)) / x.std(1, keepdim=True).clamp_min(1e-12)
-        zc = (z - z.mean(1, keepdim=True)) / z.std(1, keepdim=True).clamp_min(1e-12)
-        rho = (xc * zc).mean(1).clamp(-0.999, 0.999)
-        one_minus = 1 - rho**2
-        net.cross[:, 0, 0] = rho / one_minus
-        net.square_x[:, 0, 0] = -(rho**2) / (2 * one_minus)
-        net.square_z[:, 0, 0] = -(rho**2) / (2 * one_minus)
-        net.b2[:, 0, 0] = -0.5 * torch.log(one_minus)
-        net.w2.mul_(0.1)
 
 
 @dataclass
@@ -295,7 +204,7 @@ def estimate_information(
     modalities,
     *,
     method="channels",
-    noise_std=1.0,
+    noise_std=0.1,
     n_steps=50,
     batch_size=128,
     hidden=4,
@@ -318,8 +227,9 @@ def estimate_information(
         "raw" is the paper read literally: MINE(v_i, v_i) and MINE(v_i, v_j)
         on whole standardized vectors; ill-posed for continuous data (the true
         values are infinite) and kept for comparison.
-    noise_std : float, default=1.0
-        Resolution of the noise channel, in units of each feature's std.
+    noise_std : float, default=0.1
+        Resolution of the noise channel, in units of each feature's std: the
+        default of the estimators' ``info_noise``, which passes it here.
     n_steps, batch_size, hidden, lr : MINE budget and optimizer settings.
     max_samples : int, default=4000
         Rows used (a random subset beyond that).
@@ -401,7 +311,7 @@ def estimate_information(
     tr, ev = perm[n_eval:], perm[:n_eval]
     x3 = x_all[:, :, None].astype(np.float32)
     z3 = z_all[:, :, None].astype(np.float32)
-    mi, _ = _fit_mine(
+    mi, _ = train_mine(
         x3[tr], z3[tr], x3[ev], z3[ev], hidden=hidden, n_steps=n_steps,
         batch_size=batch_size, lr=lr, ema_decay=0.99, seed=seed, device=device,
         noise_x=nx_all, noise_z=nz_all,

@@ -39,6 +39,11 @@ ONE_ARRAY_HINT = (
 )
 
 
+def default_names(n_modalities):
+    """The names of unnamed modalities (a list's): ``"m0", "m1", ...``."""
+    return [f"m{i}" for i in range(n_modalities)]
+
+
 class Modalities:
     """A multimodal dataset that scikit-learn can index by rows.
 
@@ -81,7 +86,7 @@ class Modalities:
             arrays = list(data.values())
         elif isinstance(data, (list, tuple)):
             arrays = list(data)
-            names = [f"m{i}" for i in range(len(arrays))] if names is None else list(names)
+            names = default_names(len(arrays)) if names is None else list(names)
         else:
             raise TypeError(
                 f"Modalities takes a list, tuple or dict of 2-D arrays, got {type(data).__name__}."
@@ -184,7 +189,7 @@ def split_modalities(X):
     if isinstance(X, (list, tuple)) and (
         len(X) == 0 or all(_is_array_like_2d_or_more(x) for x in X)
     ):
-        return list(X), [f"m{i}" for i in range(len(X))]
+        return list(X), default_names(len(X))
     return None
 
 
@@ -201,7 +206,7 @@ def has_named_modalities(X):
     carries the default names of a list, "m0", "m1", ...
     """
     if isinstance(X, Modalities):
-        return X.names != [f"m{i}" for i in range(X.n_modalities)]
+        return X.names != default_names(X.n_modalities)
     return isinstance(X, Mapping)
 
 
@@ -227,7 +232,7 @@ def check_modalities(estimator, X, *, reset):
         fitted_columns = getattr(estimator, "feature_names_in_", None)
         blocks = _column_blocks(spec, arr.shape[1], fitted_columns)
         arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
-        names = [f"m{i}" for i in range(len(arrays))]
+        names = default_names(len(arrays))
         columns = [None if fitted_columns is None else fitted_columns[idx] for idx in blocks]
         if not reset:
             check_n_modalities(estimator, len(arrays))

@@ -10,6 +10,7 @@ from ._modalities import (
     Modalities,
     check_n_modalities,
     check_same_rows,
+    default_names,
     has_named_modalities,
     match_by_name,
     split_modalities,
@@ -232,7 +233,7 @@ def _split(X):
                 "ModalityTransformer takes a Modalities container, a list, tuple or "
                 f"dict of 2-D arrays, or one 2-D array; got {type(X).__name__}."
             )
-        return [X], ["m0"]
+        return [X], default_names(1)
     arrays, names = parts
     check_same_rows(arrays, names)
     return arrays, names

@@ -61,7 +61,7 @@ def test_channel_estimates_match_gaussian_closed_form():
     a = rng.standard_normal((n, 5))
     x1 = np.hstack([a, rng.standard_normal((n, 5))]).astype(np.float32)
     x2 = np.hstack([a, rng.standard_normal((n, 3))]).astype(np.float32)
-    est = estimate_information([x1, x2], n_steps=300, random_state=0)
+    est = estimate_information([x1, x2], noise_std=1.0, n_steps=300, random_state=0)
     h1, h2 = 10 * 0.5 * np.log(2), 8 * 0.5 * np.log(2)
     i12 = 5 * -0.5 * np.log(1 - 0.5**2)
     np.testing.assert_allclose(np.diag(est.matrix), [h1, h2], rtol=0.15)
