@@ -30,8 +30,7 @@ from ._training import (
 )
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
-from .nn._encoders import input_weight_patterns
-from .nn._modules import input_key, slice_members
+from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -415,10 +414,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
             optimizer__fused=fused_adam_supported(torch.device(self.device).type),
-            # The input layer of each default MLP encoder: decoupled decay of its own.
+            # The input layer of each encoder: decoupled decay of its own.
             optimizer__param_groups=[
-                (pattern, {"weight_decay": self.input_weight_decay})
-                for pattern in input_weight_patterns(module)
+                (INPUT_WEIGHTS, {"weight_decay": self.input_weight_decay})
             ],
             lr=self.lr,
             max_epochs=self.max_epochs,

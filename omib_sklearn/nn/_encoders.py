@@ -1,16 +1,25 @@
 """User-supplied modality encoders, made member-batched.
 
 The OMIB modules hold ``n_members`` networks in one module, with a leading
-member dimension on every parameter. A user's encoder (a CNN for images, a
-recurrent network for sequences) knows nothing of members, so
-:class:`MemberEncoder` holds one independent instance per member and runs
-instance k on member k's rows. The instances run one after the other: K
-members cost about K forward passes of the user's module (the default MLP
-encoders run all members in one batched product).
+member dimension on every parameter and buffer. A user's encoder (a CNN for
+images, a recurrent network for sequences) knows nothing of members, so
+:class:`MemberEncoder` builds one independent instance per member, stacks
+their parameters and buffers along a new first dimension, and runs member
+k's rows through the module with member k's slice of them
+(:func:`torch.func.functional_call`). Everything that treats members by
+indexing that dimension (per-member early stopping, weight averaging,
+``slice_members``) then applies to user encoders unchanged.
+
+The members run one after the other: K members cost about K forward passes
+of the user's module (the default MLP encoders run all members in one
+batched product).
 """
+
+import copy
 
 import torch
 from torch import nn
+from torch.func import functional_call
 
 
 class MemberEncoder(nn.Module):
@@ -30,6 +39,16 @@ class MemberEncoder(nn.Module):
         Width of the encoding z_i.
     name : str, default="m0"
         Name of the modality, for error messages.
+
+    Attributes
+    ----------
+    stacked : torch.nn.Module
+        Holds the instances' parameters and buffers stacked along a first
+        member dimension, under their names with dots replaced by ``__``.
+        Parameters keep their ``requires_grad`` (a frozen part stays frozen).
+    template : torch.nn.Module
+        The first instance, whose ``forward`` runs with each member's slice
+        of the stacked tensors (not a registered submodule).
 
     Notes
     -----
@@ -54,65 +73,79 @@ class MemberEncoder(nn.Module):
                     f"factory(input_shape, embedding_dim), got {type(instance).__name__}."
                 )
             instances.append(instance)
-        self.members = nn.ModuleList(instances)
-        self._check_output()
+        for instance in instances:
+            self._check_output(instance)
+        self.stacked = nn.Module()
+        self._param_names = [k for k, _ in instances[0].named_parameters()]
+        self._buffer_names = [k for k, _ in instances[0].named_buffers()]
+        with torch.no_grad():
+            for k in self._param_names:
+                tensors = [dict(m.named_parameters())[k] for m in instances]
+                self.stacked.register_parameter(_flat(k), nn.Parameter(
+                    torch.stack([t.detach() for t in tensors]).clone(),
+                    requires_grad=tensors[0].requires_grad,
+                ))
+            for k in self._buffer_names:
+                tensors = [dict(m.named_buffers())[k] for m in instances]
+                self.stacked.register_buffer(_flat(k), torch.stack(tensors).clone())
+        # Counts the members (and follows slice_members) even for a module
+        # without parameters.
+        self.register_buffer("member_index", torch.arange(n_members))
+        # Not registered: its own tensors are never used.
+        self.__dict__["template"] = instances[0]
 
     @property
     def n_members(self):
-        return len(self.members)
+        return len(self.member_index)
 
     def forward(self, x):
         shared = x.dim() == len(self.input_shape) + 1
-        outs = [enc(x if shared else x[k]) for k, enc in enumerate(self.members)]
+        template = self.template.train(self.training)
+        params = [getattr(self.stacked, _flat(k)) for k in self._param_names]
+        buffers = [getattr(self.stacked, _flat(k)) for k in self._buffer_names]
+        outs = []
+        for k in range(self.n_members):
+            state = dict(zip(self._param_names, (p[k] for p in params)))
+            state.update(zip(self._buffer_names, (b[k] for b in buffers)))
+            outs.append(functional_call(template, state, (x if shared else x[k],)))
         return torch.stack(outs)
 
-    def keep_members(self, members):
-        """Keep only the given instances, in place (see ``slice_members``)."""
-        self.members = nn.ModuleList(self.members[int(k)] for k in members)
+    def member(self, k):
+        """A standalone copy of member k's module, with its weights."""
+        module = copy.deepcopy(self.template)
+        with torch.no_grad():
+            for name, tensor in module.state_dict(keep_vars=True).items():
+                tensor.copy_(getattr(self.stacked, _flat(name))[k])
+        return module
 
-    def _check_output(self):
-        """Run each instance on two rows of zeros (in eval mode: BatchNorm
+    def _check_output(self, instance):
+        """Run an instance on two rows of zeros (in eval mode: BatchNorm
         statistics and the random state are left alone) and check the shape."""
         x = torch.zeros((2, *self.input_shape))
         expected = (2, self.embedding_dim)
-        for enc in self.members:
-            was_training = enc.training
-            enc.eval()
-            try:
-                with torch.no_grad():
-                    out = enc(x)
-            except Exception as exc:
-                raise ValueError(
-                    f"The encoder of modality {self.name!r} failed on a batch of shape "
-                    f"{tuple(x.shape)} (batch, *input_shape): {exc}"
-                ) from exc
-            finally:
-                enc.train(was_training)
-            shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
-            if shape != expected:
-                raise ValueError(
-                    f"The encoder of modality {self.name!r} must map a batch of shape "
-                    f"{tuple(x.shape)} to (batch, embedding_dim) = {expected}, got {shape}."
-                )
+        was_training = instance.training
+        instance.eval()
+        try:
+            with torch.no_grad():
+                out = instance(x)
+        except Exception as exc:
+            raise ValueError(
+                f"The encoder of modality {self.name!r} failed on a batch of shape "
+                f"{tuple(x.shape)} (batch, *input_shape): {exc}"
+            ) from exc
+        finally:
+            instance.train(was_training)
+        shape = tuple(out.shape) if torch.is_tensor(out) else type(out).__name__
+        if shape != expected:
+            raise ValueError(
+                f"The encoder of modality {self.name!r} must map a batch of shape "
+                f"{tuple(x.shape)} to (batch, embedding_dim) = {expected}, got {shape}."
+            )
 
     def extra_repr(self):
-        return f"n_members={self.n_members}, input_shape={self.input_shape}, " \
-               f"embedding_dim={self.embedding_dim}"
+        return (f"n_members={self.n_members}, input_shape={self.input_shape}, "
+                f"embedding_dim={self.embedding_dim}, module={type(self.template).__name__}")
 
 
-def input_weight_patterns(module):
-    """Parameter-name patterns of the input-layer weights of the default MLP
-    encoders of ``module`` (an OMIBModule), for ``optimizer__param_groups``.
-
-    :data:`INPUT_WEIGHTS` when every encoder is the default MLP; otherwise
-    the exact names of the default ones, so that a user encoder whose
-    parameter names happen to end the same way is not matched.
-    """
-    from ._modules import INPUT_WEIGHTS
-
-    custom = [isinstance(enc, MemberEncoder) for enc in module.encoders]
-    if not any(custom):
-        return [INPUT_WEIGHTS]
-    return [
-        INPUT_WEIGHTS.replace("*", str(i)) for i, is_custom in enumerate(custom) if not is_custom
-    ]
+def _flat(name):
+    return name.replace(".", "__")

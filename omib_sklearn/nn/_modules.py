@@ -66,6 +66,8 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
 # Parameter-name pattern (fnmatch, as skorch's ``optimizer__param_groups``
 # reads it) of the input-layer weights of every encoder: ``net.0`` is the
 # input dropout (or Identity), ``net.1`` the MLP, ``net.1.0`` its first layer.
+# User encoders never match: their parameters are ``encoders.i.stacked.<name>``
+# with the dots of the name replaced by ``__``.
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 
 
@@ -385,19 +387,12 @@ def slice_members(module, members):
     """Keep only the given members of a module, in place.
 
     Every parameter and buffer of the OMIB modules has the member dimension
-    first, so selecting members is indexing that dimension; a
-    :class:`MemberEncoder` keeps the chosen instances of its user module
-    instead (their parameters have no member dimension).
+    first (user encoders too: :class:`MemberEncoder` stacks its instances'),
+    so selecting members is indexing that dimension.
     """
     index = torch.as_tensor(members, dtype=torch.long)
-    wrapped = [sub for sub in module.modules() if isinstance(sub, MemberEncoder)]
-    inside = {id(m) for w in wrapped for m in w.members.modules()}
-    for sub in wrapped:
-        sub.keep_members(index.tolist())
     with torch.no_grad():
         for sub in module.modules():
-            if id(sub) in inside:
-                continue
             for name, param in list(sub._parameters.items()):
                 if param is not None:
                     sub._parameters[name] = nn.Parameter(
