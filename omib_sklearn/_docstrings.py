@@ -103,7 +103,7 @@ PARAMETERS = """\
     n_heads : int, default=4
         Attention heads of the fusion block; must divide ``latent_dim``.
     dropout : float, default=0.0
-        Dropout after the hidden layers of the encoders.
+        Dropout after the hidden layers of the (default MLP) encoders.
     input_dropout : float, default=0.0
         Dropout on the standardized inputs of the (default MLP) encoders;
         for the first layer it acts as an adaptive L2 penalty (Wager et al.,
