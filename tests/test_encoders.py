@@ -275,3 +275,22 @@ def test_sequences_through_regressor_and_detector():
     assert reg.fit([seq, other], target).predict([seq, other]).shape == (80,)
     det = OMIBAnomalyDetector(encoders=[GRUEncoder, None], random_state=0, **FAST)
     assert det.fit([seq, other]).predict([seq, other]).shape == (80,)
+
+
+class BatchNormCNN(SmallCNN):
+    """SmallCNN with a BatchNorm after the convolution (running buffers)."""
+
+    def __init__(self, input_shape, embedding_dim):
+        super().__init__(input_shape, embedding_dim)
+        self.features.insert(1, nn.BatchNorm2d(4))
+
+
+def test_buffers_are_kept_per_network():
+    images, table, y = _data()
+    clf = OMIBClassifier(encoders=[BatchNormCNN, None], random_state=0, **{**FAST, "n_estimators": 2})
+    clf.fit([images, table], y)
+    running = clf.module_.encoders[0].stacked.features__1__running_mean
+    assert running.shape == (2, 4)
+    assert not torch.equal(running[0], running[1])
+    assert torch.all(running != 0)
+    np.testing.assert_array_equal(clf.predict([images, table]), clf.predict([images, table]))
