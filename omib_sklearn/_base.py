@@ -21,7 +21,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._information import beta_bounds, estimate_information, select_beta
-from ._modalities import check_modalities
+from ._modalities import check_modalities, information_views, resolve_encoders
 from ._objective import PhaseObjective
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from ._validation import RowPlan, plan_rows
@@ -52,6 +52,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         "input_weight_decay": [Interval(Real, 0, None, closed="left")],
         "averaging_epochs": [Interval(Real, 0, None, closed="left")],
         "encoder_hidden": [tuple, list],
+        "encoders": [list, tuple, dict, None],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -87,6 +88,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         input_weight_decay=10.0,
         averaging_epochs=8,
         encoder_hidden=(256,),
+        encoders=None,
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
@@ -118,6 +120,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self.input_weight_decay = input_weight_decay
         self.averaging_epochs = averaging_epochs
         self.encoder_hidden = encoder_hidden
+        self.encoders = encoders
         self.embedding_dim = embedding_dim
         self.latent_dim = latent_dim
         self.n_heads = n_heads
@@ -239,7 +242,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             self.beta_ = float(self.beta)
             return
         est = estimate_information(
-            arrays, method=self.information, noise_std=self.info_noise,
+            information_views(arrays), method=self.information, noise_std=self.info_noise,
             n_steps=self.mine_steps, random_state=rng, device=self.device,
         )
         for message in est.repairs:
@@ -383,7 +386,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
 
         task = self._make_task()
         module = OMIBModule(
-            [a.shape[1] for a in arrays], task.out_dim, head=task.head,
+            [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays], task.out_dim,
+            head=task.head,
+            encoders=resolve_encoders(self.encoders, self.modality_names_),
+            names=self.modality_names_,
             n_members=train.n_members,
             encoder_hidden=tuple(self.encoder_hidden),
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
@@ -393,16 +399,21 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         )
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
-            # of its own training rows.
+            # of its own training rows: per feature, or over all entries of
+            # an N-D modality (one mean and std, whatever its layout).
             w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
             shifts, scales = [], []
             for i in range(len(arrays)):
                 x = train.X[input_key(i)]
+                nd = x.dim() > 2
+                x = x.reshape(len(x), -1)
                 mean, std = [], []
                 for r in train.rows:
                     wr = (w[r] / w[r].sum().clamp_min(1e-12))[:, None]
-                    mean.append((wr * x[r]).sum(0))
-                    std.append(((wr * (x[r] - mean[-1]) ** 2).sum(0)).sqrt())
+                    m = (wr * x[r]).sum(0)
+                    mean.append(m.mean(0, keepdim=True) if nd else m)
+                    var = (wr * (x[r] - mean[-1]) ** 2).sum(0)
+                    std.append((var.mean(0, keepdim=True) if nd else var).sqrt())
                 std = torch.stack(std)
                 shifts.append(torch.stack(mean))
                 scales.append(torch.where(std > 0, std, torch.ones_like(std)))

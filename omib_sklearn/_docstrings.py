@@ -57,7 +57,7 @@ PARAMETERS = """\
         by the factor ``1 - lr * weight_decay``.
     input_weight_decay : float, default=10.0
         Decoupled weight decay (AdamW) of the input-layer weights of each
-        encoder: the layer with most parameters (``n_features_i x hidden``),
+        default MLP encoder: the layer with most parameters (``n_features_i x hidden``),
         which overfits wide modalities. It acts like the L2 penalty that
         lets a tuned logistic regression generalize on such data. Each step
         shrinks these weights by ``lr * input_weight_decay`` (3e-3 at the
@@ -75,6 +75,27 @@ PARAMETERS = """\
         epochs: turn it off there.
     encoder_hidden : tuple of int, default=(256,)
         Hidden widths of each modality encoder.
+    encoders : list, dict or None, default=None
+        Encoders of the modalities: None gives every modality the default
+        MLP encoder (``encoder_hidden``, then GELU). Otherwise a list aligned
+        with the modalities, or a dict keyed by modality name (missing names
+        get the default), whose entries are None (the default MLP) or a
+        callable ``f(input_shape, embedding_dim)`` returning a
+        :class:`torch.nn.Module`, typically a Module subclass or a
+        ``functools.partial`` of one. ``input_shape`` is the shape of one row
+        of the modality (``(1, 16, 15)`` for one-channel 16x15 images,
+        ``(n_features,)`` for a 2-D modality); the module maps a batch
+        ``(batch, *input_shape)`` to ``(batch, embedding_dim)``, and its
+        output is z_i as it is (no activation is added). It is called in
+        ``fit``, once per network, so ``clone``, ``set_params``, grid
+        searches and pickling work as with the default. A modality with an
+        encoder may be an N-D array ``(n_samples, ...)`` (images, sequences);
+        it is standardized with one mean and one std over all its entries,
+        and flattened for the information estimates of ``beta="auto"``
+        (evenly spaced entries beyond 1024). Parameters with
+        ``requires_grad=False`` stay frozen. ``input_weight_decay`` and
+        ``input_dropout`` apply to the default MLP encoders only. See
+        ``docs/encoders.md``.
     embedding_dim : int, default=256
         Width of the encodings z_i.
     latent_dim : int, default=64
@@ -82,10 +103,11 @@ PARAMETERS = """\
     n_heads : int, default=4
         Attention heads of the fusion block; must divide ``latent_dim``.
     dropout : float, default=0.0
-        Dropout after the hidden layers of the encoders.
+        Dropout after the hidden layers of the (default MLP) encoders.
     input_dropout : float, default=0.0
-        Dropout on the standardized inputs of the encoders; for the first
-        layer it acts as an adaptive L2 penalty (Wager et al., 2013).
+        Dropout on the standardized inputs of the (default MLP) encoders;
+        for the first layer it acts as an adaptive L2 penalty (Wager et al.,
+        2013).
     dynamic_r : bool, default=False
         Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
         moving average of the divergences D_i, clipped to [0.05, 1.95];
@@ -185,7 +207,11 @@ ATTRIBUTES = """\
         modalities given at predict time are matched with them by name, a
         list by position.
     n_features_per_modality_ : list of int
-        Width of each modality.
+        Width of each modality (the number of entries of a row of an N-D
+        modality).
+    modality_shapes_ : list of tuple of int
+        Shape of one row of each modality, ``(n_features,)`` for a 2-D one;
+        checked at predict time.
     modality_feature_names_ : list of (ndarray of str or None)
         String column names of each modality (of a DataFrame modality, or of
         its block of one DataFrame split by ``modalities``), else None;

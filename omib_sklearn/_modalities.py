@@ -4,8 +4,13 @@ Accepted forms: a list or tuple of 2-D arrays / DataFrames, a dict of them
 (keys name the modalities), a :class:`Modalities` container, skorch's
 ``SliceDict``, or one 2-D array / DataFrame split by the estimator's
 ``modalities`` parameter (``None``: the whole array is one modality).
+In the multimodal forms, a modality with a user encoder (the estimator's
+``encoders`` parameter) may be an N-D array ``(n_samples, ...)``, such as
+images ``(n, C, H, W)``; its row shape is recorded at fit and checked at
+predict.
 """
 
+import math
 import warnings
 from collections.abc import Mapping
 from numbers import Integral
@@ -106,7 +111,7 @@ class Modalities:
 
     @property
     def shape(self):
-        return (len(self), int(sum(np.shape(a)[1] if np.ndim(a) > 1 else 1 for a in self.data)))
+        return (len(self), int(sum(math.prod(np.shape(a)[1:]) for a in self.data)))
 
     @property
     def n_modalities(self):
@@ -244,7 +249,8 @@ def check_modalities(estimator, X, *, reset):
                 "it must be None when X is already a list, dict or Modalities."
             )
         for a, name in zip(arrays_in, names):
-            _check_2d(a, f"Modality {name!r}")
+            if len(getattr(a, "shape", ())) < 3:
+                _check_2d(a, f"Modality {name!r}")
         check_same_rows(arrays_in, names)
         if not reset:
             if has_named_modalities(X):
@@ -255,20 +261,24 @@ def check_modalities(estimator, X, *, reset):
         if not reset:
             _check_feature_names(estimator, names, columns)
         arrays = [
-            _as_float32(a, name, min_samples=2 if reset else 1)
+            _as_float32_nd(a, name, min_samples=2 if reset else 1)
             for a, name in zip(arrays_in, names)
         ]
         if reset:
-            estimator.n_features_in_ = int(sum(a.shape[1] for a in arrays))
+            estimator.n_features_in_ = int(sum(math.prod(a.shape[1:]) for a in arrays))
             if hasattr(estimator, "feature_names_in_"):
                 del estimator.feature_names_in_
-    widths = [a.shape[1] for a in arrays]
+    widths = [math.prod(a.shape[1:]) for a in arrays]
+    shapes = [tuple(a.shape[1:]) for a in arrays]
     if reset:
+        check_encoder_inputs(getattr(estimator, "encoders", None), names, shapes)
         estimator.n_modalities_ = len(arrays)
         estimator.modality_names_ = list(names)
         estimator.n_features_per_modality_ = widths
+        estimator.modality_shapes_ = shapes
         estimator.modality_feature_names_ = columns
     else:
+        _check_shapes(estimator, names, shapes)
         _check_widths(estimator, names, widths)
     return [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
 
@@ -465,3 +475,111 @@ def _column_blocks(spec, n_columns, column_names):
             "belong to no modality."
         )
     return blocks
+
+
+# -- N-D modalities and user encoders -------------------------------------------
+
+#: Widest flattened N-D modality that the information estimates take whole;
+#: wider ones are subsampled (see :func:`information_views`).
+MAX_INFORMATION_FEATURES = 1024
+
+
+def resolve_encoders(encoders, names):
+    """The ``encoders`` parameter as one entry per modality (None or a callable).
+
+    ``encoders`` is None, a list or tuple aligned with the modalities, or a
+    dict keyed by modality name; raises a ValueError or TypeError that names
+    the offending modality or key.
+    """
+    if encoders is None:
+        return [None] * len(names)
+    if isinstance(encoders, Mapping):
+        unknown = [k for k in encoders if k not in names]
+        if unknown:
+            raise ValueError(
+                f"encoders has keys {unknown} that name no modality; the modalities are "
+                f"{list(names)}."
+            )
+        entries = [encoders.get(n) for n in names]
+    elif isinstance(encoders, (list, tuple)):
+        if len(encoders) != len(names):
+            raise ValueError(
+                f"encoders has {len(encoders)} entries, but X has {len(names)} modalities "
+                f"{list(names)}; give one entry (None for the default MLP) per modality, "
+                "or a dict keyed by modality name."
+            )
+        entries = list(encoders)
+    else:
+        raise TypeError(
+            "encoders must be None, a list with one entry per modality or a dict keyed "
+            f"by modality name, got {type(encoders).__name__}."
+        )
+    for name, entry in zip(names, entries):
+        if entry is not None and not callable(entry):
+            raise TypeError(
+                f"The encoder of modality {name!r} must be None or a callable "
+                "f(input_shape, embedding_dim) returning a torch.nn.Module (a Module "
+                f"subclass or a functools.partial of one), got {type(entry).__name__}."
+            )
+    return entries
+
+
+def check_encoder_inputs(encoders, names, shapes):
+    """Resolve ``encoders`` and raise a ValueError for an N-D modality without one."""
+    entries = resolve_encoders(encoders, names)
+    for name, shape, entry in zip(names, shapes, entries):
+        if len(shape) > 1 and entry is None:
+            raise ValueError(
+                f"Modality {name!r} has rows of shape {shape}; the default MLP encoder takes "
+                "2-D arrays (n_samples, n_features). Pass an encoder for this modality "
+                "(encoders=...), or flatten it with x.reshape(len(x), -1)."
+            )
+    return entries
+
+
+def information_views(arrays, max_features=MAX_INFORMATION_FEATURES):
+    """2-D views of the modalities for the information estimates.
+
+    An N-D modality is flattened row by row; beyond ``max_features`` entries
+    it is reduced to ``max_features`` evenly spaced entries of the flattened
+    rows. 2-D modalities are returned as they are.
+
+    A subset of entries keeps each entry's scale, which the channel
+    estimates rely on (they standardize every column, then sum over
+    principal components by variance); principal-component scores would be
+    standardized to unit variance each, and every kept component would then
+    count as a full-variance channel.
+    """
+    views = []
+    for a in arrays:
+        if a.ndim > 2:
+            a = a.reshape(len(a), -1)
+            if a.shape[1] > max_features:
+                keep = np.linspace(0, a.shape[1] - 1, max_features).round().astype(int)
+                a = a[:, np.unique(keep)]
+        views.append(a)
+    return views
+
+
+def _as_float32_nd(a, name, *, min_samples):
+    """:func:`_as_float32` for 2-D and N-D modalities (checked flattened)."""
+    shape = getattr(a, "shape", None)
+    if shape is None or len(shape) < 3:
+        return _as_float32(a, name, min_samples=min_samples)
+    arr = np.asarray(a)
+    flat = _as_float32(arr.reshape(arr.shape[0], -1), name, min_samples=min_samples)
+    return flat.reshape(arr.shape)
+
+
+def _check_shapes(estimator, names, shapes):
+    """Compare the row shapes with those seen in fit, for N-D modalities."""
+    fitted = getattr(estimator, "modality_shapes_", None)
+    if fitted is None:
+        return
+    for i, (got, expected) in enumerate(zip(shapes, fitted)):
+        if got != tuple(expected) and (len(got) > 1 or len(expected) > 1):
+            raise ValueError(
+                f"Modality {i} ({names[i]!r}) has rows of shape {got}, but "
+                f"{type(estimator).__name__} was fitted with rows of shape {tuple(expected)} "
+                "for that modality."
+            )

@@ -1,5 +1,6 @@
 """Torch modules of OMIB. Nothing here imports scikit-learn."""
 
+from ._encoders import MemberEncoder
 from ._mine import StatisticsNetwork
 from ._modules import (
     CrossAttentionFusion,
@@ -12,6 +13,7 @@ from ._modules import (
 __all__ = [
     "CrossAttentionFusion",
     "Encoder",
+    "MemberEncoder",
     "OMIBModule",
     "SVDDHead",
     "StatisticsNetwork",

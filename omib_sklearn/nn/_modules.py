@@ -13,6 +13,8 @@ import math
 import torch
 from torch import nn
 
+from ._encoders import MemberEncoder
+
 
 class MemberLinear(nn.Module):
     """``n_members`` independent linear layers: ``(K, N, in) -> (K, N, out)``.
@@ -64,6 +66,8 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
 # Parameter-name pattern (fnmatch, as skorch's ``optimizer__param_groups``
 # reads it) of the input-layer weights of every encoder: ``net.0`` is the
 # input dropout (or Identity), ``net.1`` the MLP, ``net.1.0`` its first layer.
+# User encoders never match: their parameters are ``encoders.i.stacked.<name>``
+# with the dots of the name replaced by ``__``.
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 
 
@@ -177,8 +181,9 @@ class OMIBModule(nn.Module):
 
     Parameters
     ----------
-    n_features : list of int
-        Width of each modality.
+    n_features : list of int or tuple of int
+        Width of each modality, or the shape of one of its rows (a tuple;
+        N-D rows such as images need a user encoder).
     out_dim : int
         Width of the task heads' output (classes, targets or SVDD dims).
     n_members : int, default=1
@@ -214,6 +219,12 @@ class OMIBModule(nn.Module):
         its LeakyReLU, which reopens the collapse Deep SVDD rules out by
         removing biases (on mfeat, one-class ROC AUC fell from 0.97 to 0.75
         with longer training).
+    encoders : list of (callable or None) or None
+        Per modality, None for the default MLP encoder or a callable
+        ``f(input_shape, embedding_dim)`` returning a torch module, wrapped
+        in a :class:`MemberEncoder` (one instance per member).
+    names : list of str or None
+        Names of the modalities, for error messages.
 
     Notes
     -----
@@ -242,18 +253,26 @@ class OMIBModule(nn.Module):
         input_dropout=0.0,
         bias=True,
         stochastic=None,
+        encoders=None,
+        names=None,
     ):
         super().__init__()
+        shapes = [tuple(p) if isinstance(p, (tuple, list)) else (int(p),) for p in n_features]
+        n_features = [math.prod(s) for s in shapes]
         n_mod = len(n_features)
+        self.input_shapes = shapes
         self.n_modalities = n_mod
         self.n_members = n_members
         self.stochastic = head != "svdd" if stochastic is None else bool(stochastic)
         self.latent_dim = latent_dim
         hidden = _per_modality(encoder_hidden, n_mod, tuple)
         emb = _per_modality(embedding_dim, n_mod, int)
+        factories = [None] * n_mod if encoders is None else list(encoders)
+        names = [input_key(i) for i in range(n_mod)] if names is None else list(names)
         self.encoders = nn.ModuleList(
             Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout)
-            for p, h, d in zip(n_features, hidden, emb)
+            if f is None else MemberEncoder(f, n_members, shape, d, name=name)
+            for p, h, d, f, shape, name in zip(n_features, hidden, emb, factories, shapes, names)
         )
         self.trb_heads = nn.ModuleList(
             _head(head, n_members, d + latent_dim, out_dim, head_hidden) for d in emb
@@ -266,10 +285,12 @@ class OMIBModule(nn.Module):
         )
         self.fusion = CrossAttentionFusion(n_members, n_mod, latent_dim, n_heads, bias=bias)
         self.head = _head(head, n_members, latent_dim, out_dim, head_hidden)
-        # Per-feature standardization of each modality, set from training data.
-        for i, p in enumerate(n_features):
-            self.register_buffer(f"shift{i}", torch.zeros(n_members, 1, p))
-            self.register_buffer(f"scale{i}", torch.ones(n_members, 1, p))
+        # Per-feature standardization of each modality, set from training data;
+        # one shift and scale for a whole N-D modality.
+        for i, (p, shape) in enumerate(zip(n_features, shapes)):
+            size = (p,) if len(shape) == 1 else (1,) * len(shape)
+            self.register_buffer(f"shift{i}", torch.zeros(n_members, 1, *size))
+            self.register_buffer(f"scale{i}", torch.ones(n_members, 1, *size))
         if head == "svdd":
             # Centres c of the fusion head and of the task-relevance heads,
             # set from the data by the Deep SVDD task before each phase.
@@ -280,19 +301,20 @@ class OMIBModule(nn.Module):
         out = []
         for i in range(self.n_modalities):
             x = modalities[input_key(i)]
-            if x.dim() == 2:
-                x = x.unsqueeze(0).expand(self.n_members, -1, -1)
+            if x.dim() == len(self.input_shapes[i]) + 1:
+                x = x.unsqueeze(0).expand(self.n_members, *x.shape)
             out.append((x - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}"))
         return out
 
     def set_standardization(self, shifts, scales):
         """Store per-feature shift and scale of each modality, shapes
-        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all members."""
+        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all members
+        (``(n_members, 1)`` or ``(1,)`` for an N-D modality)."""
         for i, (shift, scale) in enumerate(zip(shifts, scales)):
             buf = getattr(self, f"shift{i}")
-            buf.copy_(torch.as_tensor(shift, dtype=buf.dtype).reshape(-1, 1, buf.shape[-1]))
+            buf.copy_(torch.as_tensor(shift, dtype=buf.dtype).reshape(-1, *buf.shape[1:]))
             buf = getattr(self, f"scale{i}")
-            buf.copy_(torch.as_tensor(scale, dtype=buf.dtype).reshape(-1, 1, buf.shape[-1]))
+            buf.copy_(torch.as_tensor(scale, dtype=buf.dtype).reshape(-1, *buf.shape[1:]))
 
     def encode(self, xs):
         return [enc(x) for enc, x in zip(self.encoders, xs)]
@@ -367,7 +389,8 @@ def slice_members(module, members):
     """Keep only the given members of a module, in place.
 
     Every parameter and buffer of the OMIB modules has the member dimension
-    first, so selecting members is indexing that dimension.
+    first (user encoders too: :class:`MemberEncoder` stacks its instances'),
+    so selecting members is indexing that dimension.
     """
     index = torch.as_tensor(members, dtype=torch.long)
     with torch.no_grad():
