@@ -50,6 +50,12 @@ class MemberEarlyStopping(Callback):
     loss; the phase stops once no member has improved by ``tol`` for
     ``patience`` epochs and at least ``min_steps`` optimizer steps.
 
+    skorch's :class:`~skorch.callbacks.EarlyStopping` monitors one number
+    and keeps one best state; here each of the networks trained at once has
+    its own held-out rows, best epoch and best weights, so this callback
+    keeps them per network (and is reset at the start of each phase by
+    ``OMIBNet.run_phase``).
+
     The loss replaced the validation accuracy for classifiers: accuracy on
     a small held-out split moves in steps of one row and its plateau
     resolves to the earliest epoch (mfeat, 160 held-out rows: 0.9745 against

@@ -235,8 +235,11 @@ class OMIBNet(NeuralNet):
 
     # -- skorch extension points ----------------------------------------
     def get_iterator(self, dataset, training=False):
-        # skorch's DataLoader path (a Dataset with ``__getitems__``) was
-        # measured against this iterator: see benchmarks/bench_data_path.py.
+        # Kept in place of skorch's DataLoader path: a Dataset whose
+        # ``__getitems__`` returns the same stacked batches made SIM-I's
+        # epochs 1% slower (benchmarks/bench_data_path.py), still needed this
+        # per-network shuffling and padding, and would draw other batches
+        # from the same seed.
         return MemberBatches(
             dataset, self.batch_size, shuffle=training,
             seed=self.iterator_seed + len(self.history),
