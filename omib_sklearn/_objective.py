@@ -80,14 +80,16 @@ class PhaseObjective(nn.Module):
         task_loss = weighted_mean(task.loss(out["y_hat"], task.target(y, module)), weight)
         if not training:
             return task_loss, None
+        # The terms are built in this order (the autograd graph, hence the
+        # order in which gradients are summed, follows it).
+        trb_losses = self._trb_losses(out, y, weight, module)
         kls = torch.stack([
             weighted_mean(gaussian_kl(m, lv), weight) for m, lv in zip(out["mu"], out["logvar"])
         ], dim=1)
         if self.dynamic_r and module.n_modalities > 1:
             self._update_divergences(out, y, weight, module)
         r = self.r(module.n_members, module.n_modalities).to(kls.device)
-        losses = (task_loss + self.beta * torch.sum(r * kls, dim=1)
-                  + self._trb_losses(out, y, weight, module).sum(1))
+        losses = task_loss + self.beta * torch.sum(r * kls, dim=1) + trb_losses.sum(1)
         return losses, kls.detach().mean(0)
 
     def score(self, out, y, module, *, phase):
