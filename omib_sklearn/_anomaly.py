@@ -61,6 +61,14 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
     set on the training data with PyOD's conventions (higher score = more
     abnormal, label 1 = outlier); ``predict`` keeps the sklearn meaning.
 
+    Absent modalities (``None``, or rows of NaN; ``docs/missing_modalities.md``):
+    ``offset_`` and ``threshold_`` come from the training rows with every
+    modality present. A row with an absent modality is scored by the same
+    networks from the modalities it has (the fusion masks the absent ones)
+    and compared with that threshold; its distance is not calibrated to
+    complete rows, so train with ``modality_dropout`` when such rows are
+    expected at predict time.
+
     Parameters
     ----------
     contamination : "auto" or float in (0, 0.5], default="auto"
@@ -147,6 +155,7 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
         n_heads=4,
         dropout=0.0,
         input_dropout=0.0,
+        modality_dropout=0.0,
         dynamic_r=False,
         standardize=True,
         early_stopping=False,
@@ -167,7 +176,7 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
             input_weight_decay=input_weight_decay, averaging_epochs=averaging_epochs,
             encoder_hidden=encoder_hidden, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
-            input_dropout=input_dropout,
+            input_dropout=input_dropout, modality_dropout=modality_dropout,
             dynamic_r=dynamic_r, standardize=standardize,
             early_stopping=early_stopping, refit=refit,
             validation_fraction=validation_fraction,
@@ -200,13 +209,15 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
         # Scores of all training rows (also those held out for early stopping).
         dist = self._distances(X)
         self._check_collapse(dist)
+        # The threshold comes from the rows with every modality present.
+        complete = dist[self._present_rows(X).all(axis=1)]
         if self.contamination == "auto":
             # Tukey's upper fence on the squared distances to the centre.
-            q1, q3 = np.percentile(dist, [25, 75])
+            q1, q3 = np.percentile(complete, [25, 75])
             self.offset_ = float(-(q3 + 1.5 * (q3 - q1)))
         else:
             # As IsolationForest: that share of training scores lies below offset_.
-            self.offset_ = float(np.percentile(-dist, 100.0 * self.contamination))
+            self.offset_ = float(np.percentile(-complete, 100.0 * self.contamination))
         self.decision_scores_ = dist
         self.threshold_ = -self.offset_
         self.labels_ = (self.decision_scores_ > self.threshold_).astype(np.int64)

@@ -86,6 +86,14 @@ PARAMETERS = """\
     input_dropout : float, default=0.0
         Dropout on the standardized inputs of the encoders; for the first
         layer it acts as an adaptive L2 penalty (Wager et al., 2013).
+    modality_dropout : float, default=0.0
+        Probability, per row and modality, of masking a modality during the
+        main phase's training (modality dropout), so that the networks learn
+        to predict from any subset of the modalities: a model trained on
+        complete rows then also predicts well when a modality is absent at
+        predict time (``docs/missing_modalities.md``). A row never loses all
+        its modalities (one drawn at random is kept). 0 trains on complete
+        rows only.
     dynamic_r : bool, default=False
         Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
         moving average of the divergences D_i, clipped to [0.05, 1.95];
@@ -186,6 +194,9 @@ ATTRIBUTES = """\
         list by position.
     n_features_per_modality_ : list of int
         Width of each modality.
+    n_samples_per_modality_ : ndarray of shape (n_modalities,)
+        Number of training rows in which each modality was present (not
+        entirely NaN).
     modality_feature_names_ : list of (ndarray of str or None)
         String column names of each modality (of a DataFrame modality, or of
         its block of one DataFrame split by ``modalities``), else None;
