@@ -27,6 +27,7 @@ from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
 from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
 
+
 def mask_entry(arrays):
     """``{"mask": present}`` for modalities with absent rows (a
     :class:`~omib_sklearn._modalities.ModalityArrays` with a mask), else
