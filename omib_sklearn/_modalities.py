@@ -505,11 +505,12 @@ def check_modalities_masked(estimator, X, *, reset):
         partial = nan.any(axis=1) & ~absent
         if partial.any():
             row = int(np.flatnonzero(partial)[0])
+            col = int(np.flatnonzero(nan[row])[0])
             raise ValueError(
-                f"Modality {name!r} contains NaN in part of row {row} "
-                f"({int(nan[row].sum())} of {nan.shape[1]} values; {int(partial.sum())} "
-                "such row(s) in all). A modality is absent from a row only when all "
-                "its values in that row are NaN; impute partial NaN before."
+                f"Modality {name!r} contains NaN (first at row {row}, column {col}; "
+                f"{int(nan[partial].sum())} non-finite value(s) in all) in part of a row: "
+                "a modality is absent from a row only when all its values in that row "
+                "are NaN; impute partial NaN before."
             )
         present[:, i] = ~absent
         arrays[i] = np.where(nan.reshape(a.shape), np.float32(0), a)
@@ -541,7 +542,8 @@ def _fill_absent(estimator, X, *, reset):
     else:
         return X
     missing_keys = []
-    if isinstance(X, Mapping) and not reset:
+    if isinstance(X, Mapping) and not reset and all(str(k) in estimator.modality_names_ for k in X):
+        # Unknown names are reported by check_modalities, with the missing ones.
         missing_keys = [n for n in estimator.modality_names_ if n not in X]
     nones = [k for k, a in given if a is None]
     if not nones and not missing_keys:

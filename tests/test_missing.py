@@ -137,9 +137,9 @@ def test_partial_nan_names_modality_and_row(fitted):
     X1 = X[1].copy()
     X1[7, 2] = np.nan
     X1[9, 0] = np.nan
-    with pytest.raises(ValueError, match=r"Modality 'm1' contains NaN in part of row 7"):
+    with pytest.raises(ValueError, match=r"Modality 'm1' contains NaN \(first at row 7, column 2"):
         clf.predict([X[0], X1])
-    with pytest.raises(ValueError, match=r"Modality 'm1' contains NaN in part of row 7"):
+    with pytest.raises(ValueError, match=r"Modality 'm1' contains NaN \(first at row 7, column 2"):
         OMIBClassifier(**FAST).fit([X[0], X1], y)
 
 
