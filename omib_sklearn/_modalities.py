@@ -518,8 +518,9 @@ def check_modalities_masked(estimator, X, *, reset):
     if empty.any():
         row = int(np.flatnonzero(empty)[0])
         raise ValueError(
-            f"Row {row} has every modality absent ({int(empty.sum())} such row(s) "
-            "in all): a row needs at least one present modality."
+            f"Row {row} has every modality absent (None, or all its values NaN; "
+            f"{int(empty.sum())} such row(s) in all): a row needs at least one present "
+            "modality."
         )
     if reset:
         unused = [name for name, c in zip(names, present.sum(0)) if c == 0]
