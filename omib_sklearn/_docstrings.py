@@ -98,7 +98,8 @@ PARAMETERS = """\
         every modality present (mean 0.802 against 0.800 with 0) and raised
         it with one modality absent (mean 0.735 against 0.690; mfeat with
         pix absent: 0.780 against 0.477); 0.1 and 0.2 did nearly as well
-        (``docs/missing_modalities.md``).
+        (``docs/missing_modalities.md``). It slows very short trainings (a
+        few epochs): pass 0 there.
     dynamic_r : bool, default=False
         Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
         moving average of the divergences D_i, clipped to [0.05, 1.95];
