@@ -266,3 +266,18 @@ def test_modality_importance_needs_two_modalities():
     clf = OMIBClassifier(**FAST, random_state=0).fit([X[0]], y)
     with pytest.raises(ValueError, match="at least two modalities"):
         modality_importance(clf, [X[0]], y)
+
+
+def test_none_for_a_dataframe_modality_keeps_its_column_names():
+    import warnings
+
+    import pandas as pd
+
+    X, y = _data()
+    frames = [pd.DataFrame(X[0], columns=["a", "b", "c"]),
+              pd.DataFrame(X[1], columns=["d", "e", "f", "g"])]
+    clf = OMIBClassifier(**FAST, random_state=0).fit(frames, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        p = clf.predict_proba((frames[0], None))
+    np.testing.assert_array_equal(p, clf.predict_proba([frames[0], np.full((120, 4), np.nan)]))
