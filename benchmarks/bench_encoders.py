@@ -37,17 +37,20 @@ from omib_sklearn.datasets import load_multiple_features
 
 
 class SmallCNN(nn.Module):
-    """Two 3x3 convolutions with GELU, a 2x2 max-pooling after the first,
-    global average pooling to 2x2 and a linear map to the embedding."""
+    """Two 3x3 convolutions with GELU, each followed by a 2x2 max-pooling,
+    then a linear map of the flattened feature maps to the embedding, with
+    a GELU (as the default MLP encoder ends)."""
 
     def __init__(self, input_shape, embedding_dim, width=16):
         super().__init__()
+        channels, height, width_px = input_shape
         self.features = nn.Sequential(
-            nn.Conv2d(input_shape[0], width, 3, padding=1), nn.GELU(), nn.MaxPool2d(2),
-            nn.Conv2d(width, 2 * width, 3, padding=1), nn.GELU(),
-            nn.AdaptiveAvgPool2d(2), nn.Flatten(),
+            nn.Conv2d(channels, width, 3, padding=1), nn.GELU(), nn.MaxPool2d(2),
+            nn.Conv2d(width, 2 * width, 3, padding=1), nn.GELU(), nn.MaxPool2d(2),
+            nn.Flatten(),
         )
-        self.out = nn.Linear(8 * width, embedding_dim)
+        n_features = 2 * width * (height // 4) * (width_px // 4)
+        self.out = nn.Sequential(nn.Linear(n_features, embedding_dim), nn.GELU())
 
     def forward(self, x):
         return self.out(self.features(x))

@@ -21,12 +21,36 @@ from sklearn.utils.validation import check_is_fitted
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._information import beta_bounds, estimate_information, select_beta
-from ._modalities import check_modalities, information_views, resolve_encoders
+from ._modalities import check_modalities_masked, information_views, resolve_encoders
 from ._objective import PhaseObjective
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
 from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
+
+
+def mask_entry(arrays):
+    """``{"mask": present}`` for modalities with absent rows (a
+    :class:`~omib_sklearn._modalities.ModalityArrays` with a mask), else
+    ``{}``: the inputs of complete data stay as they were."""
+    present = getattr(arrays, "present", None)
+    return {} if present is None else {"mask": present}
+
+
+def complete_rows(arrays):
+    """The rows with every modality present (all rows of complete data),
+    on which MINE estimates the information."""
+    present = getattr(arrays, "present", None)
+    if present is None:
+        return arrays
+    rows = present.all(axis=1)
+    if rows.sum() < 2:
+        raise ValueError(
+            f"beta='auto' estimates the information on the rows with every modality "
+            f"present, and only {int(rows.sum())} row(s) have them all; pass a float beta."
+        )
+    return [a[rows] for a in arrays]
+
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -58,6 +82,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         "n_heads": [Interval(Integral, 1, None, closed="left")],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "input_dropout": [Interval(Real, 0, 1, closed="left")],
+        "modality_dropout": [Interval(Real, 0, 1, closed="left")],
         "dynamic_r": ["boolean"],
         "standardize": ["boolean"],
         "early_stopping": ["boolean"],
@@ -94,6 +119,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         n_heads=4,
         dropout=0.0,
         input_dropout=0.0,
+        modality_dropout=0.3,
         dynamic_r=False,
         standardize=True,
         early_stopping=True,
@@ -126,6 +152,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self.n_heads = n_heads
         self.dropout = dropout
         self.input_dropout = input_dropout
+        self.modality_dropout = modality_dropout
         self.dynamic_r = dynamic_r
         self.standardize = standardize
         self.early_stopping = early_stopping
@@ -199,7 +226,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
     def _check_fit_input(self, X, y, sample_weight):
         """Stage 1: the modalities, the target and the row weights, checked
         before anything trains."""
-        arrays = check_modalities(self, X, reset=True)
+        arrays = check_modalities_masked(self, X, reset=True)
         target = self._check_target(y, arrays[0].shape[0])
         weight = self._check_weights(sample_weight, arrays[0], target)
         self._check_hyperparameters()
@@ -241,6 +268,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             self.beta_bounds_ = None
             self.beta_ = float(self.beta)
             return
+        arrays = complete_rows(arrays)
         est = estimate_information(
             information_views(arrays), method=self.information, noise_std=self.info_noise,
             n_steps=self.mine_steps, random_state=rng, device=self.device,
@@ -309,6 +337,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         main phase for at most ``epochs[phase]`` epochs each, timed in
         ``fit_times_`` when ``log``."""
         X = {input_key(i): a for i, a in enumerate(arrays)}
+        X.update(mask_entry(arrays))
         train = MemberRows(X, target, plan.train, weight)
         valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
         self.net_ = self._build_net(arrays, train, valid, seed, log=log)
@@ -399,17 +428,20 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         )
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
-            # of its own training rows: per feature, or over all entries of
-            # an N-D modality (one mean and std, whatever its layout).
+            # of its own training rows where the modality is present: per
+            # feature, or over all entries of an N-D modality (one mean and
+            # std, whatever its layout).
             w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
+            present = train.X.get("mask")
             shifts, scales = [], []
             for i in range(len(arrays)):
                 x = train.X[input_key(i)]
+                wi = w if present is None else w * present[:, i].to(w.dtype)
                 nd = x.dim() > 2
                 x = x.reshape(len(x), -1)
                 mean, std = [], []
                 for r in train.rows:
-                    wr = (w[r] / w[r].sum().clamp_min(1e-12))[:, None]
+                    wr = (wi[r] / wi[r].sum().clamp_min(1e-12))[:, None]
                     m = (wr * x[r]).sum(0)
                     mean.append(m.mean(0, keepdim=True) if nd else m)
                     var = (wr * (x[r] - mean[-1]) ** 2).sum(0)
@@ -447,6 +479,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             ]),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,
+            modality_dropout=self.modality_dropout,
         )
         net.initialize()
         return net
@@ -484,11 +517,20 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         (n_networks, n_samples, out_dim) and (n_networks, n_samples,
         latent_dim), for validated X."""
         check_is_fitted(self, "net_")
-        arrays = check_modalities(self, X, reset=False)
-        y_hat, xi = self.net_.infer_members(
-            {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
-        )
+        arrays = check_modalities_masked(self, X, reset=False)
+        inputs = {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
+        inputs.update({k: torch.as_tensor(v) for k, v in mask_entry(arrays).items()})
+        y_hat, xi = self.net_.infer_members(inputs)
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
+
+    def _present_rows(self, X):
+        """Which modalities each row of ``X`` has, bool (n_samples,
+        n_modalities)."""
+        check_is_fitted(self, "net_")
+        arrays = check_modalities_masked(self, X, reset=False)
+        if arrays.present is None:
+            return np.ones((len(arrays[0]), len(arrays)), dtype=bool)
+        return arrays.present
 
     # -- hooks for the tasks ---------------------------------------------------
     _stratify = False

@@ -215,14 +215,15 @@ def has_named_modalities(X):
     return isinstance(X, Mapping)
 
 
-def check_modalities(estimator, X, *, reset):
+def check_modalities(estimator, X, *, reset, allow_nan=False):
     """Validate ``X`` and return a list of float32 arrays, one per modality.
 
     With ``reset=True`` (fit) the modality names, widths, column names and
     ``n_features_in_`` are recorded on the estimator; otherwise they are
     compared with what was recorded, modality by modality. Named modalities
     (a dict, or a Modalities container with names) are then matched to the
-    fitted ones by name, a list by position.
+    fitted ones by name, a list by position. ``allow_nan`` lets NaN through
+    (infinity stays an error), for :func:`check_modalities_masked`.
     """
     parts = split_modalities(X)
     spec = getattr(estimator, "modalities", None)
@@ -232,7 +233,8 @@ def check_modalities(estimator, X, *, reset):
         _check_2d(X, "X")
         arr = validate_data(
             estimator, X, reset=reset, dtype=[np.float64, np.float32],
-            ensure_all_finite=True, ensure_min_samples=2 if reset else 1,
+            ensure_all_finite="allow-nan" if allow_nan else True,
+            ensure_min_samples=2 if reset else 1,
         )
         fitted_columns = getattr(estimator, "feature_names_in_", None)
         blocks = _column_blocks(spec, arr.shape[1], fitted_columns)
@@ -261,7 +263,7 @@ def check_modalities(estimator, X, *, reset):
         if not reset:
             _check_feature_names(estimator, names, columns)
         arrays = [
-            _as_float32_nd(a, name, min_samples=2 if reset else 1)
+            _as_float32_nd(a, name, min_samples=2 if reset else 1, allow_nan=allow_nan)
             for a, name in zip(arrays_in, names)
         ]
         if reset:
@@ -306,7 +308,7 @@ def _check_2d(a, label):
     raise ValueError(message)
 
 
-def _as_float32(a, name, *, min_samples):
+def _as_float32(a, name, *, min_samples, allow_nan=False):
     """One 2-D modality as a float32 array; errors name the modality once."""
     try:
         # An overflow in the cast is reported below, as infinity.
@@ -322,7 +324,7 @@ def _as_float32(a, name, *, min_samples):
     # Checked here rather than by check_array, to say where: the first
     # offending entry, after the cast (a float64 beyond float32's range
     # becomes inf).
-    bad = ~np.isfinite(arr)
+    bad = np.isinf(arr) if allow_nan else ~np.isfinite(arr)
     if bad.any():
         row, col = np.argwhere(bad)[0]
         what = "NaN" if np.isnan(arr[row, col]) else "infinity or a value too large for float32"
@@ -561,13 +563,14 @@ def information_views(arrays, max_features=MAX_INFORMATION_FEATURES):
     return views
 
 
-def _as_float32_nd(a, name, *, min_samples):
+def _as_float32_nd(a, name, *, min_samples, allow_nan=False):
     """:func:`_as_float32` for 2-D and N-D modalities (checked flattened)."""
     shape = getattr(a, "shape", None)
     if shape is None or len(shape) < 3:
-        return _as_float32(a, name, min_samples=min_samples)
+        return _as_float32(a, name, min_samples=min_samples, allow_nan=allow_nan)
     arr = np.asarray(a)
-    flat = _as_float32(arr.reshape(arr.shape[0], -1), name, min_samples=min_samples)
+    flat = _as_float32(arr.reshape(arr.shape[0], -1), name, min_samples=min_samples,
+                       allow_nan=allow_nan)
     return flat.reshape(arr.shape)
 
 
@@ -583,3 +586,125 @@ def _check_shapes(estimator, names, shapes):
                 f"{type(estimator).__name__} was fitted with rows of shape {tuple(expected)} "
                 "for that modality."
             )
+
+
+# -- absent modalities ---------------------------------------------------------
+
+
+class ModalityArrays(list):
+    """The validated modalities (a list of float32 arrays) and which of them
+    each row has: ``present``, a bool array of shape (n_samples,
+    n_modalities), or None when every row has every modality.
+
+    A list, so that the fit stages that take the list of arrays carry the
+    mask along unchanged; absent blocks hold zeros.
+    """
+
+    def __init__(self, arrays, present=None):
+        super().__init__(arrays)
+        self.present = present
+
+
+def check_modalities_masked(estimator, X, *, reset):
+    """:func:`check_modalities` for inputs with absent modalities.
+
+    A modality is absent from a row when its block is entirely NaN in that
+    row; a ``None`` in a list (or a dict value), or a fitted modality missing
+    from a dict, is absent from every row (only after fit, which needs the
+    widths). Returns a :class:`ModalityArrays` whose absent blocks are
+    zeros. Raises a ValueError naming the modality and the first row for a
+    block that is NaN only in part, for a row without any modality, and in
+    fit for a modality absent from every row.
+    """
+    X = _fill_absent(estimator, X, reset=reset)
+    arrays = check_modalities(estimator, X, reset=reset, allow_nan=True)
+    names = estimator.modality_names_
+    n = arrays[0].shape[0]
+    present = np.ones((n, len(arrays)), dtype=bool)
+    for i, (a, name) in enumerate(zip(arrays, names)):
+        nan = np.isnan(a.reshape(n, -1))
+        if not nan.any():
+            continue
+        absent = nan.all(axis=1)
+        partial = nan.any(axis=1) & ~absent
+        if partial.any():
+            row = int(np.flatnonzero(partial)[0])
+            col = int(np.flatnonzero(nan[row])[0])
+            raise ValueError(
+                f"Modality {name!r} contains NaN (first at row {row}, column {col}; "
+                f"{int(nan[partial].sum())} non-finite value(s) in all) in part of a row: "
+                "a modality is absent from a row only when all its values in that row "
+                "are NaN; impute partial NaN before."
+            )
+        present[:, i] = ~absent
+        arrays[i] = np.where(nan.reshape(a.shape), np.float32(0), a)
+    empty = ~present.any(axis=1)
+    if empty.any():
+        row = int(np.flatnonzero(empty)[0])
+        raise ValueError(
+            f"Row {row} has every modality absent (None, or all its values NaN; "
+            f"{int(empty.sum())} such row(s) in all): a row needs at least one present "
+            "modality."
+        )
+    if reset:
+        unused = [name for name, c in zip(names, present.sum(0)) if c == 0]
+        if unused:
+            raise ValueError(
+                f"Modality {unused[0]!r} is absent from every row: fit needs at least "
+                "one row with each modality."
+            )
+        estimator.n_samples_per_modality_ = present.sum(axis=0).astype(np.int64)
+    return ModalityArrays(arrays, None if present.all() else present)
+
+
+def _fill_absent(estimator, X, *, reset):
+    """X with NaN blocks for the modalities given as None (in a list, tuple
+    or dict) and, after fit, for the fitted modalities a dict lacks."""
+    if isinstance(X, (list, tuple)):
+        given = list(enumerate(X))
+    elif isinstance(X, Mapping):
+        given = list(X.items())
+    else:
+        return X
+    missing_keys = []
+    if isinstance(X, Mapping) and not reset and all(str(k) in estimator.modality_names_ for k in X):
+        # Unknown names are reported by check_modalities, with the missing ones.
+        missing_keys = [n for n in estimator.modality_names_ if n not in X]
+    nones = [k for k, a in given if a is None]
+    if not nones and not missing_keys:
+        return X
+    label = (lambda k: default_names(k + 1)[k]) if isinstance(X, (list, tuple)) else str
+    if reset:
+        raise ValueError(
+            f"Modality {label(nones[0])!r} is None, that is absent from every row: fit "
+            "needs at least one row with each modality (mark the rows that lack it "
+            "with NaN)."
+        )
+    present = [a for _, a in given if a is not None]
+    if not present:
+        raise ValueError("Every modality of X is None: a row needs at least one present modality.")
+    n = _num_rows(present[0], "X")
+    if isinstance(X, (list, tuple)):
+        check_n_modalities(estimator, len(X))
+        fitted = list(range(len(X)))
+    else:
+        fitted = estimator.modality_names_
+    out = {} if isinstance(X, Mapping) else [None] * len(X)
+    for k, a in given:
+        out[k] = a
+    for k in nones + missing_keys:
+        if isinstance(X, (list, tuple)):
+            position = k
+        elif str(k) in fitted:
+            position = fitted.index(str(k))
+        else:
+            continue  # an unknown name: check_modalities reports it
+        shape = estimator.modality_shapes_[position]
+        block = np.full((n, *shape), np.nan, dtype=np.float32)
+        columns = estimator.modality_feature_names_[position]
+        if columns is not None and len(shape) == 1:
+            import pandas as pd
+
+            block = pd.DataFrame(block, columns=columns)
+        out[k] = block
+    return type(X)(out) if isinstance(X, tuple) else out

@@ -17,6 +17,16 @@ def weighted_mean(values, weight):
     return (values * weight).sum(1) / weight.sum(1).clamp_min(1e-12)
 
 
+def modality_weight(weight, out, i):
+    """Row weights ``(K, b)`` of the losses of modality i (its KL term and
+    task-relevance head): 0 on the rows where it is absent (``out["mask"]``,
+    set by the module when some modality is absent)."""
+    mask = out.get("mask")
+    if mask is None:
+        return weight
+    return weight * mask[..., i].to(weight.dtype)
+
+
 def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
     """r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2), clipped.
 
@@ -84,7 +94,8 @@ class PhaseObjective(nn.Module):
         # order in which gradients are summed, follows it).
         trb_losses = self._trb_losses(out, y, weight, module)
         kls = torch.stack([
-            weighted_mean(gaussian_kl(m, lv), weight) for m, lv in zip(out["mu"], out["logvar"])
+            weighted_mean(gaussian_kl(m, lv), modality_weight(weight, out, i))
+            for i, (m, lv) in enumerate(zip(out["mu"], out["logvar"]))
         ], dim=1)
         if self.dynamic_r and module.n_modalities > 1:
             self._update_divergences(out, y, weight, module)
@@ -97,16 +108,23 @@ class PhaseObjective(nn.Module):
         main phase, the mean over the task-relevance heads in the warm-up."""
         task = self.task
         if phase == "warmup":
-            return torch.stack([
+            scores = torch.stack([
                 task.score(o, task.target(y, module, i)) for i, o in enumerate(out["trb"])
-            ]).mean(0)
+            ])
+            if out.get("mask") is None:
+                return scores.mean(0)
+            # The mean over the heads of the modalities present in each row.
+            present = out["mask"].permute(2, 0, 1).to(scores.dtype)
+            return (scores * present).sum(0) / present.sum(0).clamp_min(1.0)
         return task.score(out["y_hat"], task.target(y, module))
 
     def _trb_losses(self, out, y, weight, module):
         """Task loss of each task-relevance head, ``(K, M)``."""
         task = self.task
         return torch.stack([
-            weighted_mean(task.loss(y_hat_i, task.target(y, module, i)), weight)
+            weighted_mean(
+                task.loss(y_hat_i, task.target(y, module, i)), modality_weight(weight, out, i)
+            )
             for i, y_hat_i in enumerate(out["trb"])
         ], dim=1)
 
@@ -119,7 +137,7 @@ class PhaseObjective(nn.Module):
             d = torch.stack([
                 weighted_mean(
                     task.divergence(y_hat_i, out["y_hat"], task.target(y, module, i), target),
-                    weight,
+                    modality_weight(weight, out, i),
                 )
                 for i, y_hat_i in enumerate(out["trb"])
             ], dim=1).cpu()

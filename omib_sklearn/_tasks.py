@@ -192,11 +192,15 @@ def _mean_outputs(net, dataset, which):
             w = wb.to(net.device)[:, :, None, None]
             if which == "trb":
                 out = torch.stack(module.forward_warmup(**xb)["trb"], dim=2)
+                if "mask" in xb:
+                    # Each head's centre from the rows where its modality is present.
+                    w = w * xb["mask"][..., None].to(w.dtype)
             else:
                 out = module(**xb)[0][:, :, None, :]
             total = total + (w * out).sum(1)
             total_sq = total_sq + (w * out**2).sum(1)
             count = count + w.sum(1)
+    count = count.clamp_min(1e-12) if torch.is_tensor(count) else count
     mean = total / count
     # Scale of the outputs of each head: root mean square over its coordinates.
     rms = torch.sqrt((total_sq / count).mean(dim=-1, keepdim=True))

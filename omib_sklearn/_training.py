@@ -27,6 +27,7 @@ from skorch.dataset import unpack_data
 from torch.optim.swa_utils import AveragedModel
 
 from ._callbacks import StopPhase
+from .nn._modules import input_key
 
 
 class MemberRows(torch.utils.data.Dataset):
@@ -129,8 +130,9 @@ class OMIBNet(NeuralNet):
     # stopping keeps the best weights).
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module", "callbacks"]
 
-    def __init__(self, *args, iterator_seed=0, average_epochs=0, **kwargs):
+    def __init__(self, *args, iterator_seed=0, average_epochs=0, modality_dropout=0.0, **kwargs):
         super().__init__(*args, **kwargs)
+        self.modality_dropout = modality_dropout
         self.average_epochs = average_epochs
         self.averaged_ = None
         self.steps_per_epoch_ = 1
@@ -250,6 +252,9 @@ class OMIBNet(NeuralNet):
         ``forward_train`` of the module (a dict of outputs)."""
         x = {k: v.to(self.device) for k, v in x.items()}
         module = self.module_
+        if (self.modality_dropout and self.phase == "main" and module.training
+                and module.n_modalities > 1):
+            x = drop_modalities(x, module.n_modalities, self.modality_dropout)
         forward = module.forward_warmup if self.phase == "warmup" else module.forward_train
         return forward(**x)
 
@@ -307,6 +312,27 @@ class OMIBNet(NeuralNet):
                 outs.append(y_hat.cpu())
                 xis.append(xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
+
+
+def drop_modalities(x, n_modalities, p):
+    """Modality dropout: the batch ``x`` with its mask (``x["mask"]``, ``(K,
+    b, M)``, present where True) updated so that each present modality of
+    each row is masked with probability ``p``. A row that would lose all its
+    modalities keeps one of its present ones, drawn at random."""
+    first = x[input_key(0)]
+    members, b = first.shape[:2]
+    device = first.device
+    present = x.get("mask")
+    if present is None:
+        present = torch.ones(members, b, n_modalities, dtype=torch.bool, device=device)
+    present = present.bool()
+    kept = present & (torch.rand(members, b, n_modalities, device=device) >= p)
+    empty = ~kept.any(-1, keepdim=True)
+    draw = torch.rand(members, b, n_modalities, device=device).masked_fill(~present, -1.0)
+    one = torch.nn.functional.one_hot(draw.argmax(-1), n_modalities).bool()
+    x = dict(x)
+    x["mask"] = torch.where(empty, one, kept)
+    return x
 
 
 class TailAverage:

@@ -294,3 +294,21 @@ def test_buffers_are_kept_per_network():
     assert not torch.equal(running[0], running[1])
     assert torch.all(running != 0)
     np.testing.assert_array_equal(clf.predict([images, table]), clf.predict([images, table]))
+
+
+def test_image_modality_may_be_absent_at_fit_and_predict():
+    images, table, y = _data()
+    images = images.copy()
+    images[:10] = np.nan  # the first 10 rows have no image
+    clf = OMIBClassifier(encoders=[SmallCNN, None], beta=1e-3, **FAST, random_state=0)
+    clf.fit([images, table], y)
+    np.testing.assert_array_equal(clf.n_samples_per_modality_, [80, 90])
+    without_images = clf.predict_proba([None, table])
+    assert without_images.shape == (90, 3)
+    # an absent image is the same whatever the image array holds
+    np.testing.assert_allclose(
+        clf.predict_proba([np.full_like(images, np.nan), table]), without_images, rtol=1e-6)
+    # and differs from the prediction with the images
+    full = clf.predict_proba([np.nan_to_num(images), table])
+    assert np.abs(full - without_images).max() > 1e-4
+    assert clf.predict([np.nan_to_num(images), None]).shape == (90,)

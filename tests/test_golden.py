@@ -21,7 +21,7 @@ from omib_sklearn.datasets import make_multimodal_classification
 
 PATH = os.path.join(os.path.dirname(__file__), "data", "golden.npz")
 SMALL = dict(encoder_hidden=(32,), embedding_dim=32, latent_dim=8, n_heads=2,
-             mine_steps=20, batch_size=64, random_state=0)
+             mine_steps=20, batch_size=64, modality_dropout=0.0, random_state=0)
 
 
 def _torch_release():

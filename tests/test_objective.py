@@ -24,7 +24,9 @@ def problem(n=120, seed=0):
 @pytest.fixture(scope="module")
 def fitted():
     X, y = problem()
-    clf = OMIBClassifier(**{**FAST, "beta": 0.05, "random_state": 0}).fit(X, y)
+    # Without modality dropout: the losses by hand below have no mask.
+    clf = OMIBClassifier(**{**FAST, "beta": 0.05, "modality_dropout": 0.0,
+                            "random_state": 0}).fit(X, y)
     return clf, X, y
 
 
@@ -143,3 +145,26 @@ def test_beta_is_drawn_across_the_bounds():
     assert np.all((low <= draws) & (draws <= high))
     assert draws.min() < low + 0.2 * (high - low)
     assert draws.max() > high - 0.2 * (high - low)
+
+
+def test_absent_rows_have_no_weight_in_their_modality_terms(fitted):
+    """With a mask, the KL and task-relevance terms of a modality are weighted
+    means over the rows where it is present; the fusion head's over all."""
+    clf, X, y = fitted
+    net, module = clf.net_, clf.module_
+    objective = net.criterion_
+    objective.dynamic_r = False
+    Xi, yi, wi = batch(X, y)
+    mask = torch.ones(1, 32, 2, dtype=torch.bool)
+    mask[0, :10, 1] = False
+    module.eval()
+    out = module.forward_train(**Xi, mask=mask)
+    losses, _ = objective(out, yi, wi, module=module, phase="main", training=True)
+    target = yi[0]
+    task = F.cross_entropy(out["y_hat"][0], target)
+    kl0 = kl(out["mu"][0][0], out["logvar"][0][0])
+    kl1 = kl(out["mu"][1][0][10:], out["logvar"][1][0][10:])
+    trb = (F.cross_entropy(out["trb"][0][0], target)
+           + F.cross_entropy(out["trb"][1][0][10:], target[10:]))
+    by_hand = task + 0.05 * (kl0 + kl1) + trb
+    torch.testing.assert_close(losses[0], by_hand, rtol=1e-5, atol=1e-6)

@@ -138,8 +138,9 @@ class CrossAttentionFusion(nn.Module):
                 if layer.bias is not None:
                     layer.bias.zero_()
 
-    def forward(self, tokens):
+    def forward(self, tokens, mask=None):
         # tokens: (K, N, M, k); attention within each row's M tokens.
+        # mask: None, or bool (K, N, M), False for an absent modality.
         members, n, m, k = tokens.shape
         h = self.n_heads
         qkv = self.in_proj(tokens).reshape(members * n, m, 3, h, k // h)
@@ -147,10 +148,24 @@ class CrossAttentionFusion(nn.Module):
         # (M, M) matrices.
         q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, members * n * h, m, k // h).unbind(0)
         scores = torch.bmm(q, key.transpose(1, 2)) / math.sqrt(k // h)
+        if mask is not None:
+            scores = _mask_keys(scores, mask, h)
         attended = torch.bmm(scores.softmax(-1), v)
         attended = attended.reshape(members, n, h, m, k // h).transpose(2, 3)
         attended = self.out_proj(attended.reshape(members, n, m, k))
+        if mask is not None:
+            # ``out`` reads the M attended tokens side by side: an absent
+            # token enters it as zeros.
+            attended = attended * mask[..., None].to(attended.dtype)
         return self.out(attended.reshape(members, n, m * k))
+
+
+def _mask_keys(scores, mask, n_heads):
+    """Key-padding mask: scores ``(K N h, M, M)`` with -inf at the keys of
+    absent modalities (every row keeps at least one key)."""
+    members, n, m = mask.shape
+    keys = mask[:, :, None, None, :].expand(members, n, n_heads, 1, m).reshape(-1, 1, m)
+    return scores.masked_fill(~keys, float("-inf"))
 
 
 class SVDDHead(nn.Module):
@@ -234,6 +249,14 @@ class OMIBModule(nn.Module):
     ``(n_members, N, out_dim)`` and ``(n_members, N, latent_dim)``, computed
     with zeta_i = mu_i (deterministic); it is what inference uses.
     ``forward_train`` returns everything the losses need.
+
+    An optional keyword ``mask``, of shape ``(n_members, N, n_modalities)``
+    or ``(N, n_modalities)`` and nonzero where a modality is present, marks
+    absent modalities: their inputs are set to 0, the fusion neither attends
+    to their tokens (a key-padding mask) nor passes them on (their attended
+    tokens enter ``CrossAttentionFusion.out`` as zeros), so that the values
+    of an absent modality do not affect the outputs; ``forward_warmup`` and
+    ``forward_train`` return the mask (``"mask"``) for the losses.
     """
 
     def __init__(
@@ -329,7 +352,7 @@ class OMIBModule(nn.Module):
             for head, z, c in zip(self.trb_heads, zs, context)
         ]
 
-    def fuse(self, zs, *, sample):
+    def fuse(self, zs, *, sample, mask=None):
         mus, logvars, zetas = [], [], []
         for vae, z in zip(self.vaes, zs):
             mu, logvar = vae(z)
@@ -340,29 +363,61 @@ class OMIBModule(nn.Module):
             mus.append(mu)
             logvars.append(logvar)
             zetas.append(zeta)
-        xi = self.fusion(torch.stack(zetas, dim=2))
+        tokens = torch.stack(zetas, dim=2)
+        xi = self.fusion(tokens) if mask is None else self.fusion(tokens, mask=mask)
         return xi, mus, logvars
 
+    def _masked_inputs(self, modalities):
+        """The standardized inputs and the mask of present modalities.
+
+        ``modalities`` may carry ``mask``, of shape ``(n_members, N,
+        n_modalities)`` or ``(N, n_modalities)``, nonzero where a modality
+        is present; absent inputs are set to 0. Without it the mask is None
+        (every modality present)."""
+        mask = modalities.pop("mask", None)
+        xs = self._inputs(modalities)
+        if mask is None:
+            return xs, None
+        mask = mask.bool()
+        if mask.dim() == 2:
+            mask = mask.unsqueeze(0).expand(self.n_members, -1, -1)
+        xs = [
+            torch.where(mask[..., i].reshape(*mask.shape[:2], *[1] * (x.dim() - 2)), x,
+                        torch.zeros_like(x))
+            for i, x in enumerate(xs)
+        ]
+        return xs, mask
+
     def forward_warmup(self, **modalities):
-        zs = self.encode(self._inputs(modalities))
+        xs, mask = self._masked_inputs(modalities)
+        zs = self.encode(xs)
         draw = torch.randn if self.stochastic else torch.zeros
         noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
-        return {"trb": self.trb_outputs(zs, noise)}
+        out = {"trb": self.trb_outputs(zs, noise)}
+        if mask is not None:
+            out["mask"] = mask
+        return out
 
     def forward_train(self, **modalities):
-        zs = self.encode(self._inputs(modalities))
-        xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic)
-        return {
+        xs, mask = self._masked_inputs(modalities)
+        zs = self.encode(xs)
+        xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic, mask=mask)
+        out = {
             "y_hat": self.head(xi),
             "trb": self.trb_outputs(zs, xi),
             "mu": mus,
             "logvar": logvars,
             "xi": xi,
         }
+        if mask is not None:
+            # Which rows each modality's losses (KL, task relevance) count.
+            out["mask"] = mask
+        return out
 
     def forward(self, sample=False, **modalities):
-        zs = self.encode(self._inputs(modalities))
-        xi, _, _ = self.fuse(zs, sample=sample)
+        xs, mask = self._masked_inputs(modalities)
+        zs = self.encode(xs)
+        xi, _, _ = self.fuse(zs, sample=sample, mask=mask)
         return self.head(xi), xi
 
 
