@@ -7,11 +7,10 @@ holds 240 pixel averages of a 16x15 image; here it is passed as images
 go through the default MLP encoder. Prints the test accuracy and fit time
 beside the default (both views through MLPs, ``pix`` as 240 flat features).
 
-To stay well under two minutes on two CPU cores, the example fits
-``--n-estimators 1`` network (early-stopped, then refit) for at most
-``--max-epochs 30`` epochs on a 1,600 / 400 split; the benchmark
-``benchmarks/bench_encoders.py`` runs 5-fold cross-validation with the
-defaults.
+To stay around a minute on two CPU cores, the example fits
+``--n-estimators 1`` network (early-stopped, then refit) on a 1,600 / 400
+split; ``benchmarks/bench_encoders.py`` runs cross-validation (on mfeat the
+CNN was 0.982 against 0.978 for the default, 3 folds).
 
 Run: python examples/plot_images_and_features.py [--n-estimators K] [--max-epochs E]
 """
@@ -51,7 +50,7 @@ class PixCNN(nn.Module):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n-estimators", type=int, default=1)
-    parser.add_argument("--max-epochs", type=int, default=30)
+    parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)

@@ -14,14 +14,13 @@ from ._tasks import SVDDTask
 _DETECTOR_PARAMETERS = parameters_doc(
     defaults={"warmup_epochs": "2", "weight_decay": "1e-5", "max_epochs": "100",
               "lr": "1e-4", "early_stopping": "False", "n_iter_no_change": "10",
-              "input_weight_decay": "1e-5", "averaging_epochs": "0",
-              "modality_dropout": "0.0"},
+              "input_weight_decay": "1e-5", "averaging_epochs": "0"},
     notes={
         "weight_decay": "For Deep SVDD it is the regularizer.",
         "input_weight_decay": "Equal to ``weight_decay`` by default, so that Deep "
                               "SVDD's regularizer covers every layer.",
-        "modality_dropout": "0 for Deep SVDD, where it was not measured: "
-                            "masked training rows move the distances to the centre.",
+        "modality_dropout": "Not measured for Deep SVDD: masked training rows "
+                            "move the distances to the centre.",
         "lr": "1e-4 is Ruff et al.'s value for Deep SVDD; on the mfeat one-class "
               "benchmark lr=1e-3 over 30 epochs gave a mean ROC AUC of 0.968, "
               "lr=1e-4 over 100 epochs 0.977.",

@@ -119,7 +119,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         n_heads=4,
         dropout=0.0,
         input_dropout=0.0,
-        modality_dropout=0.3,
+        modality_dropout=0.0,
         dynamic_r=False,
         standardize=True,
         early_stopping=True,

@@ -91,7 +91,7 @@ class OMIBRegressor(RegressorMixin, BaseOMIB):
         n_heads=4,
         dropout=0.0,
         input_dropout=0.0,
-        modality_dropout=0.3,
+        modality_dropout=0.0,
         dynamic_r=False,
         standardize=True,
         early_stopping=True,
