@@ -10,8 +10,9 @@ beside the default (both views through MLPs, ``pix`` as 240 flat features).
 To stay short (56 s for both fits on an idle 2-core CPU), the example
 fits ``--n-estimators 1`` network per model (early-stopped, then refit) on
 one 1,600 / 400 split, where the two are within a point of each other
-(0.985 default, 0.978 CNN); ``benchmarks/bench_encoders.py`` runs cross-validation (on mfeat the
-CNN was 0.982 against 0.978 for the default, 3 folds).
+(0.985 default, 0.978 CNN); ``benchmarks/bench_encoders.py`` runs
+cross-validation (on mfeat the CNN was 0.982 against 0.978 for the
+default, 3 folds).
 
 Run: python examples/plot_images_and_features.py [--n-estimators K] [--max-epochs E]
 """
