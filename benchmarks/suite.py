@@ -19,7 +19,8 @@ columns are models:
 
 Scores: accuracy, R^2, ROC AUC; mean +- std over the splits of a row (SIM:
 three draws of the data, 9:1 split; mfeat, digits, wine, breast cancer,
-interaction, diabetes: repeated (stratified) 5-fold CV; small: five draws
+interaction, xor, gate, agreement, diabetes, product: repeated (stratified)
+5-fold CV; small: five draws
 of 8 rows per class of 5 digits, tested on the other rows of those digits;
 one-class: the ten digits as the normal class in turn). Fit seconds are the
 mean wall time of one fit in a worker process with one torch thread.
@@ -89,7 +90,15 @@ ROWS = [
         "mfeat fou+kar, 8 training rows of each of 5 digits"),
     Row("interaction", "classification", 5, 0,
         "make_multimodal_classification(interaction=True), 4,000 rows, 30 + 30"),
+    Row("xor", "classification", 5, 0,
+        "make_cross_modal('xor'), 3,000 rows, 2 x (5 relevant + 20 superfluous)"),
+    Row("gate", "classification", 5, 0,
+        "make_cross_modal('gate'), 3,000 rows, 3 x (5 + 20); the third gates the label"),
+    Row("agreement", "classification", 5, 0,
+        "make_cross_modal('agreement'), 3,000 rows, 2 x (5 + 20); same class in both views"),
     Row("diabetes", "regression", 15, 5, "sklearn diabetes, 442 rows, clinical 4 + serum 6"),
+    Row("product", "regression", 5, 0,
+        "make_cross_modal('product'), 3,000 rows, 2 x (5 + 20); y = s1 s2 + s1 + noise"),
     Row("one-class fou+pix", "detection", 10, 0, "mfeat one-class, 150 normal training rows"),
     Row("one-class kar+fac", "detection", 10, 3, "mfeat one-class, 150 normal training rows"),
 ]
@@ -133,6 +142,10 @@ def load(row_name):
             specific_relevant=(10, 10), specific_superfluous=(10, 10),
             interaction=True, random_state=0,
         )
+    if row_name in ("xor", "gate", "agreement", "product"):
+        from omib_sklearn.datasets import make_cross_modal
+
+        return make_cross_modal(row_name, n_samples=3000, random_state=0)
     if row_name == "diabetes":
         from sklearn.datasets import load_diabetes
 

@@ -14,11 +14,13 @@ from ._tasks import SVDDTask
 _DETECTOR_PARAMETERS = parameters_doc(
     defaults={"warmup_epochs": "2", "weight_decay": "1e-5", "max_epochs": "100",
               "lr": "1e-4", "early_stopping": "False", "n_iter_no_change": "10",
-              "input_weight_decay": "1e-5", "averaging_epochs": "0"},
+              "input_weight_decay": "1e-5", "averaging_epochs": "0",
+              "head_hidden": "(256,)"},
     notes={
         "weight_decay": "For Deep SVDD it is the regularizer.",
         "input_weight_decay": "Equal to ``weight_decay`` by default, so that Deep "
                               "SVDD's regularizer covers every layer.",
+        "head_hidden": "For Deep SVDD the heads are bias-free, with LeakyReLU.",
         "modality_dropout": "Not measured for Deep SVDD: masked training rows "
                             "move the distances to the centre.",
         "lr": "1e-4 is Ruff et al.'s value for Deep SVDD; on the mfeat one-class "
@@ -153,6 +155,8 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
         averaging_epochs=0,
         encoder_hidden=(256,),
         encoders=None,
+        head_hidden=(256,),
+        linear_path=False,
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
@@ -177,7 +181,8 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
             warmup_epochs=warmup_epochs, max_epochs=max_epochs,
             batch_size=batch_size, lr=lr, weight_decay=weight_decay,
             input_weight_decay=input_weight_decay, averaging_epochs=averaging_epochs,
-            encoder_hidden=encoder_hidden, encoders=encoders, embedding_dim=embedding_dim,
+            encoder_hidden=encoder_hidden, encoders=encoders, head_hidden=head_hidden,
+            linear_path=linear_path, embedding_dim=embedding_dim,
             latent_dim=latent_dim, n_heads=n_heads, dropout=dropout,
             input_dropout=input_dropout, modality_dropout=modality_dropout,
             dynamic_r=dynamic_r, standardize=standardize,

@@ -26,7 +26,7 @@ from ._objective import PhaseObjective
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS, input_key, slice_members
+from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, input_key, slice_members
 
 
 def mask_entry(arrays):
@@ -77,6 +77,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         "averaging_epochs": [Interval(Real, 0, None, closed="left")],
         "encoder_hidden": [tuple, list],
         "encoders": [list, tuple, dict, None],
+        "head_hidden": [Interval(Integral, 0, None, closed="left"), tuple, list],
+        "linear_path": ["boolean"],
         "embedding_dim": [Interval(Integral, 1, None, closed="left")],
         "latent_dim": [Interval(Integral, 1, None, closed="left")],
         "n_heads": [Interval(Integral, 1, None, closed="left")],
@@ -114,6 +116,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         averaging_epochs=8,
         encoder_hidden=(256,),
         encoders=None,
+        head_hidden=(),
+        linear_path=False,
         embedding_dim=256,
         latent_dim=64,
         n_heads=4,
@@ -147,6 +151,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self.averaging_epochs = averaging_epochs
         self.encoder_hidden = encoder_hidden
         self.encoders = encoders
+        self.head_hidden = head_hidden
+        self.linear_path = linear_path
         self.embedding_dim = embedding_dim
         self.latent_dim = latent_dim
         self.n_heads = n_heads
@@ -260,6 +266,18 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             raise ValueError(
                 f"encoder_hidden must hold positive integers, got {self.encoder_hidden!r}."
             )
+        if not isinstance(self.head_hidden, Integral) and not all(
+            isinstance(w, Integral) and w > 0 for w in self.head_hidden
+        ):
+            raise ValueError(
+                f"head_hidden must be an int or hold positive integers, got {self.head_hidden!r}."
+            )
+
+    def _head_widths(self):
+        """``head_hidden`` as a tuple of widths (``()``: linear heads)."""
+        if isinstance(self.head_hidden, Integral):
+            return (int(self.head_hidden),) if self.head_hidden else ()
+        return tuple(int(w) for w in self.head_hidden)
 
     def _choose_beta(self, arrays, rng):
         """Stage 2: MINE estimates, the bounds [M_l, M_u], and beta."""
@@ -421,6 +439,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             names=self.modality_names_,
             n_members=train.n_members,
             encoder_hidden=tuple(self.encoder_hidden),
+            head_hidden=self._head_widths(), linear_path=self.linear_path,
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
             n_heads=self.n_heads, dropout=self.dropout,
             input_dropout=self.input_dropout,
@@ -465,7 +484,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             optimizer__fused=fused_adam_supported(torch.device(self.device).type),
             # The input layer of each encoder: decoupled decay of its own.
             optimizer__param_groups=[
-                (INPUT_WEIGHTS, {"weight_decay": self.input_weight_decay})
+                (pattern, {"weight_decay": self.input_weight_decay})
+                for pattern in (INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS)
             ],
             lr=self.lr,
             max_epochs=self.max_epochs,

@@ -96,6 +96,17 @@ PARAMETERS = """\
         ``requires_grad=False`` stay frozen. ``input_weight_decay`` and
         ``input_dropout`` apply to the default MLP encoders only. See
         ``docs/encoders.md``.
+    head_hidden : int or tuple of int, default=()
+        Hidden widths of the task heads: the fusion head ``Dec_hat`` on xi
+        and the task-relevance heads ``Dec_i`` on ``[z_i, xi]``. Each head
+        is then an MLP with GELU, as the paper's heads are (App. H);
+        ``0`` or ``()`` makes them single linear layers.
+    linear_path : bool, default=False
+        Add to each default MLP encoder a bias-free linear map of its
+        standardized inputs, ``z_i = GELU(MLP(v_i)) + W_i v_i`` (as in
+        wide-and-deep models), decayed like the input layer
+        (``input_weight_decay``). Not in the paper. No effect on user
+        ``encoders``.
     embedding_dim : int, default=256
         Width of the encodings z_i.
     latent_dim : int, default=64

@@ -121,3 +121,100 @@ def make_multimodal_classification(
     if return_oracle:
         return X, y, oracle
     return X, y
+
+
+_CROSS_MODAL_KINDS = ("xor", "gate", "agreement", "product")
+
+
+@validate_params(
+    {
+        "kind": [StrOptions(set(_CROSS_MODAL_KINDS))],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "n_relevant": [Interval(Integral, 1, None, closed="left")],
+        "n_superfluous": [Interval(Integral, 0, None, closed="left")],
+        "random_state": ["random_state"],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_cross_modal(kind, n_samples=3000, *, n_relevant=5, n_superfluous=20,
+                     random_state=None):
+    """Generate data whose target lies across modalities.
+
+    Each modality m is ``[a_m, b_m]``: a relevant block ``a_m`` of
+    ``n_relevant`` columns and a superfluous block ``b_m`` of
+    ``n_superfluous`` columns, both i.i.d. standard Gaussian unless said
+    otherwise. A modality's score is ``s_m = <w_m, a_m> / ||w_m||`` for a
+    Gaussian ``w_m`` drawn once, so that ``s_m ~ N(0, 1)``. No modality alone
+    carries information about the target of ``"xor"`` and ``"agreement"``,
+    and no linear model on the concatenated modalities does better than
+    chance on them.
+
+    - ``"xor"``: two modalities; ``y = 1{s_1 > 0} XOR 1{s_2 > 0}``.
+    - ``"gate"``: three modalities; the third gates which of the other two
+      holds the label: ``y = 1{s_1 > 0}`` where ``s_3 > 0``, else
+      ``1{s_2 > 0}``.
+    - ``"agreement"``: two views of a class drawn among four; view m shows
+      class ``c_m`` as ``a_m = 1.5 mu_m[c_m] + N(0, I)`` with class means
+      ``mu_m[c] ~ N(0, I)`` of each view; ``y = 1{c_1 = c_2}``, with
+      ``c_2 = c_1`` for half of the rows.
+    - ``"product"`` (regression): two modalities; ``y = s_1 s_2 + s_1 +
+      0.5 e`` with ``e ~ N(0, 1)``: a product of the two scores plus a main
+      effect of the first.
+
+    Parameters
+    ----------
+    kind : {"xor", "gate", "agreement", "product"}
+        How the target depends on the modalities.
+    n_samples : int, default=3000
+        Number of samples.
+    n_relevant : int, default=5
+        Width of each relevant block a_m.
+    n_superfluous : int, default=20
+        Width of each superfluous block b_m.
+    random_state : int, RandomState instance or None, default=None
+        Seed.
+
+    Returns
+    -------
+    X : list of ndarray of shape (n_samples, n_relevant + n_superfluous)
+        The modalities.
+    y : ndarray of shape (n_samples,)
+        Binary labels (int64), or real targets for ``"product"``.
+
+    Examples
+    --------
+    >>> from omib_sklearn.datasets import make_cross_modal
+    >>> X, y = make_cross_modal("gate", n_samples=100, random_state=0)
+    >>> [x.shape for x in X], y.shape
+    ([(100, 25), (100, 25), (100, 25)], (100,))
+    """
+    rng = check_random_state(random_state)
+    n_modalities = 3 if kind == "gate" else 2
+
+    def superfluous():
+        return rng.standard_normal((n_samples, n_superfluous))
+
+    if kind == "agreement":
+        c1 = rng.randint(4, size=n_samples)
+        same = rng.rand(n_samples) < 0.5
+        c2 = np.where(same, c1, (c1 + rng.randint(1, 4, size=n_samples)) % 4)
+        a = []
+        for c in (c1, c2):
+            means = rng.standard_normal((4, n_relevant))
+            a.append(1.5 * means[c] + rng.standard_normal((n_samples, n_relevant)))
+        X = [np.hstack([a_m, superfluous()]) for a_m in a]
+        return X, same.astype(np.int64)
+    a = [rng.standard_normal((n_samples, n_relevant)) for _ in range(n_modalities)]
+    scores = []
+    for a_m in a:
+        w = rng.standard_normal(n_relevant)
+        scores.append(a_m @ (w / np.linalg.norm(w)))
+    X = [np.hstack([a_m, superfluous()]) for a_m in a]
+    s = scores
+    if kind == "xor":
+        y = ((s[0] > 0) ^ (s[1] > 0)).astype(np.int64)
+    elif kind == "gate":
+        y = np.where(s[2] > 0, s[0] > 0, s[1] > 0).astype(np.int64)
+    else:
+        y = s[0] * s[1] + s[0] + 0.5 * rng.standard_normal(n_samples)
+    return X, y

@@ -69,6 +69,8 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
 # User encoders never match: their parameters are ``encoders.i.stacked.<name>``
 # with the dots of the name replaced by ``__``.
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
+#: The same for the linear paths of the default encoders (``linear_path``).
+LINEAR_PATH_WEIGHTS = "encoders.*.linear.weight"
 
 
 def input_key(i):
@@ -78,10 +80,17 @@ def input_key(i):
 
 
 class Encoder(nn.Module):
-    """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``."""
+    """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``.
+
+    With ``linear_path``, a bias-free linear map of the (standardized,
+    dropped-out) inputs is added to the MLP's output, ``z_i = GELU(MLP(v_i))
+    + W_i v_i``, as in wide-and-deep models: the encoding then holds the
+    linear directions of the modality without first passing them through
+    the MLP's nonlinearities.
+    """
 
     def __init__(self, n_members, in_dim, hidden, out_dim, *, bias=True, dropout=0.0,
-                 input_dropout=0.0):
+                 input_dropout=0.0, linear_path=False):
         super().__init__()
         # Dropout on the inputs acts as an adaptive L2 penalty on the first
         # layer (Wager et al., 2013), the layer that overfits wide modalities.
@@ -90,9 +99,14 @@ class Encoder(nn.Module):
             _mlp(n_members, in_dim, hidden, out_dim, bias=bias, dropout=dropout),
             nn.GELU(),
         )
+        self.linear = (MemberLinear(n_members, in_dim, out_dim, bias=False)
+                       if linear_path else None)
 
     def forward(self, x):
-        return self.net(x)
+        if self.linear is None:
+            return self.net(x)
+        x = self.net[0](x)
+        return self.net[2](self.net[1](x)) + self.linear(x)
 
 
 class VariationalHead(nn.Module):
@@ -169,23 +183,25 @@ def _mask_keys(scores, mask, n_heads):
 
 
 class SVDDHead(nn.Module):
-    """Deep SVDD head: 2-layer MLP with LeakyReLU and no bias terms (Ruff et al.)."""
+    """Deep SVDD head: an MLP with LeakyReLU and no bias terms (Ruff et al.)."""
 
     def __init__(self, n_members, in_dim, hidden, out_dim):
         super().__init__()
-        self.net = nn.Sequential(
-            MemberLinear(n_members, in_dim, hidden, bias=False),
-            nn.LeakyReLU(),
-            MemberLinear(n_members, hidden, out_dim, bias=False),
-        )
+        self.net = _mlp(n_members, in_dim, hidden, out_dim, bias=False, activation=nn.LeakyReLU)
 
     def forward(self, x):
         return self.net(x)
 
 
 def _head(kind, n_members, in_dim, out_dim, hidden):
+    """A task head: ``"linear"`` heads are one linear layer when ``hidden``
+    is empty, else an MLP with GELU and those hidden widths; ``"svdd"``
+    heads are bias-free MLPs with LeakyReLU."""
+    hidden = tuple(hidden)
     if kind == "linear":
-        return MemberLinear(n_members, in_dim, out_dim)
+        if not hidden:
+            return MemberLinear(n_members, in_dim, out_dim)
+        return _mlp(n_members, in_dim, hidden, out_dim)
     if kind == "svdd":
         return SVDDHead(n_members, in_dim, hidden, out_dim)
     raise ValueError(f"unknown head kind {kind!r}")
@@ -217,8 +233,12 @@ class OMIBModule(nn.Module):
     vae_hidden : int or None
         Hidden width of the variational heads; None: half of each modality's
         ``embedding_dim`` (at least ``latent_dim``).
-    head_hidden : int
-        Hidden width of SVDD heads.
+    head_hidden : tuple of int
+        Hidden widths of the task heads ``Dec_i`` and ``Dec_hat``: ``()``
+        makes the ``"linear"`` heads one linear layer.
+    linear_path : bool
+        Whether the default MLP encoders add a bias-free linear map of their
+        inputs to their output (:class:`Encoder`).
     dropout : float
         Dropout after each hidden layer of the encoders.
     input_dropout : float
@@ -271,7 +291,8 @@ class OMIBModule(nn.Module):
         latent_dim=64,
         n_heads=4,
         vae_hidden=None,
-        head_hidden=256,
+        head_hidden=(),
+        linear_path=False,
         dropout=0.0,
         input_dropout=0.0,
         bias=True,
@@ -293,7 +314,8 @@ class OMIBModule(nn.Module):
         factories = [None] * n_mod if encoders is None else list(encoders)
         names = [input_key(i) for i in range(n_mod)] if names is None else list(names)
         self.encoders = nn.ModuleList(
-            Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout)
+            Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout,
+                    linear_path=linear_path)
             if f is None else MemberEncoder(f, n_members, shape, d, name=name)
             for p, h, d, f, shape, name in zip(n_features, hidden, emb, factories, shapes, names)
         )
