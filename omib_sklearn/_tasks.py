@@ -13,6 +13,8 @@ the methods of :class:`Task`.
 import torch
 from torch.nn import functional as F
 
+from ._phase import Phase
+
 
 class Task:
     """The interface the training code uses; linear heads with bias terms,
@@ -129,7 +131,7 @@ class SVDDTask(Task):
         """Centres of the task-relevance heads from the untrained network
         before the warm-up, of the fusion head before the main phase."""
         module = net.module_
-        if phase == "warmup":
+        if phase == Phase.WARMUP:
             module.trb_centers.copy_(_mean_outputs(net, dataset, "trb"))
         else:
             module.center.copy_(_mean_outputs(net, dataset, "head"))
