@@ -382,6 +382,61 @@ class OMIBNet(NeuralNet):
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
 
 
+    # -- predictions for skorch's scoring callbacks -----------------------------
+    def member_outputs(self, dataset, chunk_size=4096):
+        """The fusion head's output of each member on its own rows of
+        ``dataset`` (a :class:`MemberRows`), with the averaged weights, as
+        validation epochs score: ``(K, n, out_dim)``, member k's first
+        ``len(dataset.rows[k])`` rows valid (the others pad)."""
+        self._set_training(False)
+        n = len(dataset)
+        order = torch.stack([
+            torch.cat([r, r[:1].expand(n - len(r))]) if n > len(r) else r for r in dataset.rows
+        ])
+        outs = []
+        with torch.no_grad(), self.averaged_weights():
+            for start in range(0, n, chunk_size):
+                idx = order[:, start:start + chunk_size]
+                xb = {k: v[idx].to(self.device) for k, v in dataset.inputs.items()}
+                outs.append(self.module_(**xb)[0])
+        return torch.cat(outs, dim=1)
+
+    def _pooled(self, dataset, values):
+        """Member k's rows of ``values`` ``(K, n, ...)``, one member after
+        the other, as a numpy array (the order of ``dataset.y``)."""
+        return torch.cat([values[k, :len(r)] for k, r in enumerate(dataset.rows)]).cpu().numpy()
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        """For a :class:`MemberRows`, one tensor: the fusion head's output of
+        each member on its own rows, one member after the other (skorch's
+        own path otherwise)."""
+        if not isinstance(X, MemberRows):
+            yield from super().forward_iter(X, training=training, device=device)
+            return
+        out = self.member_outputs(X)
+        yield torch.cat([out[k, :len(r)] for k, r in enumerate(X.rows)]).to(device)
+
+    def predict(self, X):
+        """Predictions of each member on its own rows of a :class:`MemberRows`
+        (what skorch's :class:`~skorch.callbacks.EpochScoring` scores), in
+        the order of ``X.y``: class indices for classification, the
+        standardized targets for regression, minus the squared distance to
+        the centre for Deep SVDD (:meth:`~omib_sklearn._tasks.Task.predict`).
+        """
+        if not isinstance(X, MemberRows):
+            return super().predict(X)
+        task = self.criterion_.task
+        return self._pooled(X, task.predict(self.member_outputs(X), self.module_))
+
+    def predict_proba(self, X):
+        """Class probabilities of each member on its own rows of a
+        :class:`MemberRows` (classification; :meth:`predict` otherwise)."""
+        if not isinstance(X, MemberRows):
+            return super().predict_proba(X)
+        task = self.criterion_.task
+        return self._pooled(X, task.predict_proba(self.member_outputs(X), self.module_))
+
+
 def drop_modalities(x, n_modalities, p):
     """Modality dropout: the batch ``x`` with its mask (``x["mask"]``, ``(K,
     b, M)``, present where True) updated so that each present modality of
