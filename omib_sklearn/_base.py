@@ -407,7 +407,20 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         }
         every_row = RowPlan("none", [np.arange(len(arrays[0]))])
         with self._timed("refit"):
-            self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+            try:
+                self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+            except KeyError as e:
+                # skorch's history raises this for a key no epoch recorded:
+                # a callback monitoring valid_loss (skorch's EarlyStopping,
+                # Checkpoint), which the refit, without held-out rows, lacks.
+                if "not found in history" not in str(e):
+                    raise
+                raise ValueError(
+                    f"A callback failed in the refit on every row: {e.args[0]} The refit "
+                    "has no held-out rows, hence no valid_loss: let callbacks monitor "
+                    "train_loss, or pass refit=False to keep the networks trained with "
+                    "held-out rows."
+                ) from e
         if self.verbose:
             print(f"[OMIB] refit on all {len(arrays[0])} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
