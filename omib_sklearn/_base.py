@@ -17,6 +17,7 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from skorch.exceptions import SkorchException
 
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
@@ -409,9 +410,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         with self._timed("refit"):
             try:
                 self._train(arrays, target, weight, every_row, seed, epochs, log=False)
-            except KeyError as e:
-                # skorch's history raises this for a key no epoch recorded:
-                # a callback monitoring valid_loss (skorch's EarlyStopping,
+            except (KeyError, SkorchException) as e:
+                # skorch's history raises a KeyError for a key no epoch
+                # recorded (Checkpoint turns it into a SkorchException): a
+                # callback monitoring valid_loss (skorch's EarlyStopping,
                 # Checkpoint), which the refit, without held-out rows, lacks.
                 if "not found in history" not in str(e):
                     raise

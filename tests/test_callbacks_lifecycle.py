@@ -100,12 +100,13 @@ def test_skorch_early_stopping(data, n_estimators):
     check_predictions(clf, X, len(y))
 
 
-def test_validation_callback_in_refit(data):
+def test_validation_callback_in_refit(data, tmp_path):
     X, y, _ = data
     # One network: held-out rows, then a refit on every row without them.
-    clf = OMIBClassifier(n_estimators=1, callbacks=[EarlyStopping(patience=2)], **SMALL)
-    with pytest.raises(ValueError, match="valid_loss.*refit=False"):
-        clf.fit(X, y)
+    for cb in (EarlyStopping(patience=2), Checkpoint(dirname=str(tmp_path))):
+        clf = OMIBClassifier(n_estimators=1, callbacks=[cb], **SMALL)
+        with pytest.raises(ValueError, match="valid_loss.*refit=False"):
+            clf.fit(X, y)
 
 
 @pytest.mark.parametrize("n_estimators", [1, 5])
