@@ -232,6 +232,16 @@ class OMIBNet(NeuralNet):
         self.averaged_ = None
 
     def train_step(self, batch, **fit_params):
+        """skorch's training step, then the check that the loss (the mean
+        over the members) is finite.
+
+        A non-finite loss raises a ValueError at once, naming the phase and
+        its epoch, rather than training on (every later step would be NaN,
+        and the fit would end in NaN outputs). ValueError as scikit-learn's
+        MLPClassifier and MLPRegressor raise when their weights become
+        non-finite, so that ``error_score`` and the other scikit-learn
+        handling of failed fits treat it as they treat theirs.
+        """
         step = self._train_step_averaged(batch, **fit_params)
         loss = step["loss"]
         if not torch.isfinite(loss):
