@@ -137,6 +137,10 @@ def test_epoch_scoring_classifier(data, n_estimators, on_train):
     scores = [e["acc"] for phase in ("warmup", "main") for e in clf.history_[phase]]
     assert len(scores) == clf.n_epochs_["warmup"] + clf.n_epochs_["main"]
     assert all(0.0 <= s <= 1.0 for s in scores)
+    if n_estimators == 1 and not on_train:
+        # The held-out rows and the weights that validation epochs score.
+        main = clf.history_["main"]
+        np.testing.assert_allclose([e["acc"] for e in main], [e["valid_score"] for e in main])
 
 
 @pytest.mark.parametrize("n_estimators", [1, 5])
