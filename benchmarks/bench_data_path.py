@@ -52,7 +52,7 @@ class StackedRows(torch.utils.data.Dataset):
         w = self.real[:, positions]
         if self.data.weight is not None:
             w = w * self.data.weight[idx]
-        return {k: v[idx] for k, v in self.data.X.items()}, (self.data.y[idx], w)
+        return {k: v[idx] for k, v in self.data.inputs.items()}, (self.data.target[idx], w)
 
 
 def seconds_per_epoch(make_batches, epochs):

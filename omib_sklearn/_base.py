@@ -17,12 +17,14 @@ from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, Transfo
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
+from skorch.exceptions import SkorchException
 
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._information import beta_bounds, estimate_information, select_beta
 from ._modalities import check_modalities_masked, information_views, resolve_encoders
 from ._objective import PhaseObjective
+from ._phase import Phase
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
@@ -359,9 +361,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         train = MemberRows(X, target, plan.train, weight)
         valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
         self.net_ = self._build_net(arrays, train, valid, seed, log=log)
-        for phase in ("warmup", "main"):
-            with self._timed(phase) if log else nullcontext():
-                self._run_phase(phase, train, epochs[phase])
+        for phase in Phase:
+            with self._timed(phase.value) if log else nullcontext():
+                self._run_phase(phase, train, epochs[phase.value])
 
     def _close_validation(self, plan):
         """The epochs early stopping chose, and a ConvergenceWarning when the
@@ -387,11 +389,13 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         best epoch is the last), or without them, on its training loss
         (falling by more than ``tol`` over the last epoch). Never when early
         stopping ended the phase."""
-        main = [e for e in self.net_.history if e.get("phase") == "main"]
-        if not main or self.net_.stopped_early_.get("main"):
+        main = [e for e in self.net_.history if e.get("phase") == Phase.MAIN.value]
+        if not main or self.net_.stopped_early_.get(Phase.MAIN.value):
             return
         if plan.valid is not None:
-            still = bool(np.any(self.best_epochs_["main"] == len(main)))
+            # No best epoch when the validation loss was never finite.
+            best = self.best_epochs_.get(Phase.MAIN.value)
+            still = best is not None and bool(np.any(best == len(main)))
             what = "validation loss"
         else:
             losses = [e["train_loss"] for e in main]
@@ -416,13 +420,27 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 slice_members(self.net_.module_, [0])
             return
         epochs = {
-            phase: int(np.round(np.median(self.best_epochs_[phase])))
-            if phase in self.best_epochs_ else 0
-            for phase in ("warmup", "main")
+            phase.value: int(np.round(np.median(self.best_epochs_[phase.value])))
+            if phase.value in self.best_epochs_ else 0
+            for phase in Phase
         }
         every_row = RowPlan("none", [np.arange(len(arrays[0]))])
         with self._timed("refit"):
-            self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+            try:
+                self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+            except (KeyError, SkorchException) as e:
+                # skorch's history raises a KeyError for a key no epoch
+                # recorded (Checkpoint turns it into a SkorchException): a
+                # callback monitoring valid_loss (skorch's EarlyStopping,
+                # Checkpoint), which the refit, without held-out rows, lacks.
+                if "not found in history" not in str(e):
+                    raise
+                raise ValueError(
+                    f"A callback failed in the refit on every row: {e.args[0]} The refit "
+                    "has no held-out rows, hence no valid_loss: let callbacks monitor "
+                    "train_loss, or pass refit=False to keep the networks trained with "
+                    "held-out rows."
+                ) from e
         if self.verbose:
             print(f"[OMIB] refit on all {len(arrays[0])} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
@@ -451,10 +469,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             # feature, or over all entries of an N-D modality (one mean and
             # std, whatever its layout).
             w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
-            present = train.X.get("mask")
+            present = train.inputs.get("mask")
             shifts, scales = [], []
             for i in range(len(arrays)):
-                x = train.X[input_key(i)]
+                x = train.inputs[input_key(i)]
                 wi = w if present is None else w * present[:, i].to(w.dtype)
                 nd = x.dim() > 2
                 x = x.reshape(len(x), -1)
@@ -508,7 +526,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         net = self.net_
         net.criterion_.task.prepare(net, train, phase)
         if net.verbose and epochs:
-            print(f"[OMIB] phase: {phase} ({epochs} epochs at most)")
+            print(f"[OMIB] phase: {phase.value} ({epochs} epochs at most)")
         net.run_phase(phase, train, epochs)
 
     @staticmethod
@@ -518,8 +536,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             {k: v for k, v in row.items() if k != "batches"} for row in net.history
         ]
         return {
-            phase: [e for e in epochs if e.get("phase") == phase]
-            for phase in ("warmup", "main")
+            phase.value: [e for e in epochs if e.get("phase") == phase.value]
+            for phase in Phase
         }
 
     def _collect_fitted_attributes(self):

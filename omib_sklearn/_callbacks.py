@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback, PrintLog
 
+from ._phase import Phase
+
 
 class StopPhase(Exception):
     """Raised by the early-stopping callback to end the current phase."""
@@ -32,8 +34,8 @@ class PhaseRecorder(Callback):
     members) into skorch's history."""
 
     def on_epoch_end(self, net, **kwargs):
-        net.history.record("phase", net.phase)
-        if net.phase == "main":
+        net.history.record("phase", net.phase.value)
+        if net.phase is Phase.MAIN:
             net.history.record("r", net.r.mean(0).tolist())
             kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
             if kl_values:
@@ -53,8 +55,10 @@ class MemberEarlyStopping(Callback):
     skorch's :class:`~skorch.callbacks.EarlyStopping` monitors one number
     and keeps one best state; here each of the networks trained at once has
     its own held-out rows, best epoch and best weights, so this callback
-    keeps them per network (and is reset at the start of each phase by
-    ``OMIBNet.run_phase``).
+    keeps them per network. Like skorch's, it is reset in
+    ``on_train_begin``, at the start of each phase, and at ``on_train_end``
+    it loads each network's best weights of the phase and records its best
+    epoch in ``net.best_epochs_[phase]``.
 
     The loss replaced the validation accuracy for classifiers: accuracy on
     a small held-out split moves in steps of one row and its plateau
@@ -78,6 +82,14 @@ class MemberEarlyStopping(Callback):
         self.best_epoch_ = None  # per member: epochs of the phase up to its best
         self.bad_epochs_ = None
         self.epochs_ = 0
+
+    def on_train_begin(self, net, **kwargs):
+        self.reset()
+
+    def on_train_end(self, net, **kwargs):
+        if self.best_state_ is not None:
+            self.restore_best(net)
+            net.best_epochs_[net.phase.value] = self.best_epoch_.copy()
 
     def on_epoch_end(self, net, **kwargs):
         batches = [b for b in net.history[-1, "batches"] if "valid_member_sum" in b]

@@ -50,7 +50,10 @@ PARAMETERS = """\
     batch_size : int, default=128
         Mini-batch size of both phases.
     lr : float, default=3e-4
-        Learning rate of the optimizer (AdamW).
+        Learning rate of the optimizer (AdamW). A training loss that
+        becomes non-finite (the training diverged, e.g. with too large a
+        ``lr``) ends ``fit`` at once with a ValueError naming the phase and
+        the epoch.
     weight_decay : float, default=0.0
         Decoupled weight decay (AdamW) of all parameters except the encoders'
         input layers (see ``input_weight_decay``). Each step shrinks a weight
@@ -178,7 +181,31 @@ PARAMETERS = """\
         Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None
         Extra skorch callbacks (or ``(name, callback)`` pairs) for the private
-        net; they are deep-copied at fit.
+        net (``net_``); they are deep-copied at fit and run after the
+        package's own. Each phase is one skorch training run: a callback
+        sees ``on_train_begin``, the phase's epochs and ``on_train_end``
+        for the warm-up, then again for the main phase (a phase of 0
+        epochs is not run), and reads the phase from ``net.phase``
+        (``"warmup"`` or ``"main"``, a ``str`` enum). ``on_train_end``
+        comes after the phase's final weights are loaded. skorch's
+        ``EarlyStopping`` ends the current phase; ``LRScheduler`` counts
+        the epochs of both phases, as over skorch ``partial_fit`` calls.
+        ``EpochScoring`` scores each network on its own training rows
+        (``on_train=True``) or held-out rows, the networks' rows pooled, with
+        the weights a validation epoch scores (the running average), from a
+        fresh prediction (the net sets ``use_caching=False``); ``y`` and
+        the predictions are in the units the networks train on: class
+        indices (``predict``) and probabilities (``predict_proba``), the
+        standardized targets of the regressor, minus the squared distance
+        to the centre for the anomaly detector (whose ``y`` is None: use a
+        callable ``scoring(net, X, y)``). The warm-up does not train the
+        fusion head that is scored. Sample weights are not applied. With a
+        refit (one network, ``early_stopping=True`` and ``refit=True``, the
+        defaults), the callbacks run on the network early stopping trains,
+        then on the refit, which has no held-out rows and no
+        ``valid_loss``: callbacks that monitor it (the defaults of
+        ``EarlyStopping`` and ``Checkpoint``) end the fit with a ValueError
+        there; monitor ``train_loss`` or pass ``refit=False``.
     device : str, default="cpu"
         Torch device, e.g. "cuda".
     random_state : int, RandomState instance or None, default=None

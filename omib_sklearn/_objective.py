@@ -9,6 +9,7 @@ see each other's rows or gradients.
 import torch
 from torch import nn
 
+from ._phase import Phase
 from .nn._modules import gaussian_kl
 
 
@@ -85,7 +86,7 @@ class PhaseObjective(nn.Module):
         modality (None out of the main phase's training) for module output
         ``out`` (``forward_warmup``'s or ``forward_train``'s)."""
         task = self.task
-        if phase == "warmup":
+        if phase == Phase.WARMUP:
             return self._trb_losses(out, y, weight, module).sum(1), None
         task_loss = weighted_mean(task.loss(out["y_hat"], task.target(y, module)), weight)
         if not training:
@@ -107,7 +108,7 @@ class PhaseObjective(nn.Module):
         """Per-sample validation score ``(K, N)``: the fusion head's in the
         main phase, the mean over the task-relevance heads in the warm-up."""
         task = self.task
-        if phase == "warmup":
+        if phase == Phase.WARMUP:
             scores = torch.stack([
                 task.score(o, task.target(y, module, i)) for i, o in enumerate(out["trb"])
             ])

@@ -13,6 +13,8 @@ the methods of :class:`Task`.
 import torch
 from torch.nn import functional as F
 
+from ._phase import Phase
+
 
 class Task:
     """The interface the training code uses; linear heads with bias terms,
@@ -56,6 +58,17 @@ class Task:
         epoch as ``valid_score``; early stopping monitors the loss."""
         return -self.loss(y_hat, target)
 
+    def predict(self, y_hat, module):
+        """What the training net's ``predict`` returns for the fusion head's
+        output ``(K, N, out_dim)`` (for skorch's scoring callbacks, in the
+        units the networks train on): the output itself by default."""
+        return y_hat
+
+    def predict_proba(self, y_hat, module):
+        """What the training net's ``predict_proba`` returns: as
+        :meth:`predict` by default."""
+        return self.predict(y_hat, module)
+
     def divergence(self, y_hat_i, y_hat, target_i=None, target=None):
         """Per-sample divergence D_i between the task-relevance head of
         modality i and the fusion head (Eq. 11), given their targets."""
@@ -74,6 +87,14 @@ class ClassificationTask(Task):
     def score(self, y_hat, target):
         """1 where the prediction is right."""
         return (y_hat.argmax(-1) == target).float()
+
+    def predict(self, y_hat, module):
+        """The class index (of the sorted classes) of largest logit."""
+        return y_hat.argmax(-1)
+
+    def predict_proba(self, y_hat, module):
+        """The softmax of the logits."""
+        return F.softmax(y_hat, dim=-1)
 
     def divergence(self, y_hat_i, y_hat, target_i=None, target=None):
         """Per-sample KL( p(y | xi, z_i) || p(y | xi) )."""
@@ -129,7 +150,7 @@ class SVDDTask(Task):
         """Centres of the task-relevance heads from the untrained network
         before the warm-up, of the fusion head before the main phase."""
         module = net.module_
-        if phase == "warmup":
+        if phase == Phase.WARMUP:
             module.trb_centers.copy_(_mean_outputs(net, dataset, "trb"))
         else:
             module.center.copy_(_mean_outputs(net, dataset, "head"))
@@ -142,6 +163,10 @@ class SVDDTask(Task):
 
     def score(self, y_hat, target):
         return -torch.sum((y_hat - target) ** 2, dim=-1)
+
+    def predict(self, y_hat, module):
+        """Minus the squared distance to the centre (higher is more normal)."""
+        return self.score(y_hat, module.center)
 
     def divergence(self, y_hat_i, y_hat, target_i=None, target=None):
         """0.5 ||a - b||^2 of the offsets from the centres, each offset scaled

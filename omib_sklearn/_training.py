@@ -23,15 +23,23 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.dataset import unpack_data
+from skorch.dataset import Dataset, unpack_data
 from torch.optim.swa_utils import AveragedModel
 
 from ._callbacks import StopPhase
+from ._phase import Phase
 from .nn._modules import input_key
 
 
-class MemberRows(torch.utils.data.Dataset):
+class MemberRows(Dataset):
     """One table of modalities and, per member, the rows it uses.
+
+    A skorch :class:`~skorch.dataset.Dataset` for skorch's scoring
+    callbacks, which read a dataset's ``X`` and ``y``
+    (:func:`skorch.utils.data_from_dataset`): ``X`` is the dataset itself,
+    which :meth:`OMIBNet.predict` predicts member by member, each member on
+    its own rows, and ``y`` the targets of those rows in the same order
+    (member 0's rows, then member 1's, ...).
 
     Parameters
     ----------
@@ -42,13 +50,34 @@ class MemberRows(torch.utils.data.Dataset):
         The rows of each member (its training or its held-out rows).
     weight : ndarray of shape (n_samples,) or None
         Row weights of the losses (``sample_weight``).
+
+    Attributes
+    ----------
+    inputs : dict of str to tensor
+        The modalities (every row of the table).
+    target : tensor or None
+        The targets (every row of the table).
     """
 
+    # skorch's Dataset.__init__ is not called: the table is kept as given.
     def __init__(self, X, y, rows, weight=None):
-        self.X = {k: torch.as_tensor(v) for k, v in X.items()}
-        self.y = None if y is None else torch.as_tensor(y)
+        self.inputs = {k: torch.as_tensor(v) for k, v in X.items()}
+        self.target = None if y is None else torch.as_tensor(y)
         self.rows = [torch.as_tensor(np.asarray(r), dtype=torch.long) for r in rows]
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
+
+    @property
+    def X(self):
+        """What skorch's scoring passes to ``net.predict``: the dataset."""
+        return self
+
+    @property
+    def y(self):
+        """The targets of each member's rows, one member after the other
+        (None without targets)."""
+        if self.target is None:
+            return None
+        return torch.cat([self.target[r] for r in self.rows]).numpy()
 
     @property
     def n_members(self):
@@ -95,8 +124,8 @@ class MemberBatches:
             w = real[:, start:start + self.batch_size]
             if data.weight is not None:
                 w = w * data.weight[idx]
-            xb = {k: v[idx] for k, v in data.X.items()}
-            yb = None if data.y is None else data.y[idx]
+            xb = {k: v[idx] for k, v in data.inputs.items()}
+            yb = None if data.target is None else data.target[idx]
             yield xb, (yb, w)
 
 
@@ -117,10 +146,18 @@ def fused_adam_supported(device_type):
 class OMIBNet(NeuralNet):
     """The skorch net behind every OMIB estimator (private).
 
-    ``phase`` ("warmup" or "main") selects the forward pass (:meth:`infer`)
-    and the loss; the criterion is the phase objective
+    ``phase`` (a :class:`~omib_sklearn._phase.Phase`, ``Phase.WARMUP`` or
+    ``Phase.MAIN``) selects the forward pass (:meth:`infer`) and the loss;
+    the criterion is the phase objective
     (:class:`~omib_sklearn._objective.PhaseObjective`: task, beta, r), set by
     the estimator.
+
+    Each phase is one skorch training run (:meth:`run_phase`): callbacks
+    get ``on_train_begin`` and ``on_train_end`` around each phase's epochs
+    and read the phase from ``net.phase``. Scoring callbacks never use
+    cached batch outputs (``use_caching=False``): the stacked batches of
+    the members hold padding rows, so :class:`~skorch.callbacks.EpochScoring`
+    predicts its dataset again with :meth:`predict`.
     """
 
     # Pickled with the CUDA-dependent attributes, so that their tensors are
@@ -131,16 +168,28 @@ class OMIBNet(NeuralNet):
     cuda_dependent_attributes_ = NeuralNet.cuda_dependent_attributes_ + ["module", "callbacks"]
 
     def __init__(self, *args, iterator_seed=0, average_epochs=0, modality_dropout=0.0, **kwargs):
+        kwargs.setdefault("use_caching", False)
         super().__init__(*args, **kwargs)
         self.modality_dropout = modality_dropout
         self.average_epochs = average_epochs
         self.averaged_ = None
         self.steps_per_epoch_ = 1
         self.iterator_seed = iterator_seed
-        self.phase = "warmup"
+        self.phase = Phase.WARMUP
         self.phase_epochs_ = 0
         self.best_epochs_ = {}
         self.stopped_early_ = {}
+
+    @property
+    def phase(self):
+        """The phase being trained, or the last one trained (a
+        :class:`~omib_sklearn._phase.Phase`; set with a Phase or its name,
+        ``"warmup"`` or ``"main"``). Stored as ``phase_``."""
+        return self.phase_
+
+    @phase.setter
+    def phase(self, value):
+        self.phase_ = Phase(value)
 
     def on_epoch_begin(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         super().on_epoch_begin(net, dataset_train, dataset_valid, **kwargs)
@@ -150,33 +199,62 @@ class OMIBNet(NeuralNet):
 
     # -- phases ---------------------------------------------------------
     def run_phase(self, phase, dataset_train, epochs):
-        """Train ``epochs`` epochs of ``phase``; early stopping may end it
-        sooner. Each member ends with its best weights of the phase (early
-        stopping; ``best_epochs_[phase]`` counts the phase's epochs up to
-        each member's best one) or the averaged ones, and the average is
-        dropped."""
+        """Train ``epochs`` epochs of ``phase`` as one skorch training run:
+        ``on_train_begin``, the epochs (skorch's ``fit_loop``), then
+        ``on_train_end``, as in skorch's ``partial_fit``. Early stopping may
+        end the phase sooner (``MemberEarlyStopping`` raises
+        :class:`~omib_sklearn._callbacks.StopPhase`, skorch's
+        ``EarlyStopping`` ``KeyboardInterrupt``). At ``on_train_end`` each
+        member takes the averaged weights (:meth:`on_train_end`), then its
+        best weights of the phase where early stopping kept them
+        (``best_epochs_[phase]`` counts the phase's epochs up to each
+        member's best one). A phase of 0 epochs is not run."""
         self.phase = phase
         self.phase_epochs_ = 0
-        self.stopped_early_[phase] = False
+        self.stopped_early_[self.phase.value] = False
         self.averaged_ = None
         self.steps_per_epoch_ = max(1, math.ceil(len(dataset_train) / self.batch_size))
-        stopper = dict(self.callbacks_).get("early_stopping")
-        if stopper is not None:
-            stopper.reset()
-        if epochs > 0:
-            try:
-                self.fit_loop(dataset_train, None, epochs=epochs)
-            except StopPhase:
-                self.stopped_early_[phase] = True
-        if stopper is not None and stopper.best_state_ is not None:
-            stopper.restore_best(self)
-            self.best_epochs_[phase] = stopper.best_epoch_.copy()
-        else:
-            self.load_averaged_weights()
+        if epochs <= 0:
+            return
+        self.notify("on_train_begin", X=dataset_train, y=None)
+        try:
+            self.fit_loop(dataset_train, None, epochs=epochs)
+        except (StopPhase, KeyboardInterrupt):
+            self.stopped_early_[self.phase.value] = True
+        self.notify("on_train_end", X=dataset_train, y=None)
+
+    def on_train_end(self, net, X=None, y=None, **kwargs):
+        """The end of a phase: the averaged weights are loaded and the
+        average dropped (callbacks run after this, early stopping's restores
+        its best weights)."""
+        super().on_train_end(net, X=X, y=y, **kwargs)
+        self.load_averaged_weights()
         self.averaged_ = None
 
-    # -- weight averaging -----------------------------------------------
     def train_step(self, batch, **fit_params):
+        """skorch's training step, then the check that the loss (the mean
+        over the members) is finite.
+
+        A non-finite loss raises a ValueError at once, naming the phase and
+        its epoch, rather than training on (every later step would be NaN,
+        and the fit would end in NaN outputs). ValueError as scikit-learn's
+        MLPClassifier and MLPRegressor raise when their weights become
+        non-finite, so that ``error_score`` and the other scikit-learn
+        handling of failed fits treat it as they treat theirs.
+        """
+        step = self._train_step_averaged(batch, **fit_params)
+        loss = step["loss"]
+        if not torch.isfinite(loss):
+            raise ValueError(
+                f"The training loss became non-finite ({loss.item()}) in epoch "
+                f"{self.phase_epochs_} of the {self.phase.value} phase: the training "
+                f"diverged. Use a lower lr (now {self.lr:g}); check the inputs for "
+                "extreme values."
+            )
+        return step
+
+    # -- weight averaging -----------------------------------------------
+    def _train_step_averaged(self, batch, **fit_params):
         step = super().train_step(batch, **fit_params)
         if self.average_epochs:
             if self.averaged_ is None:
@@ -252,10 +330,10 @@ class OMIBNet(NeuralNet):
         ``forward_train`` of the module (a dict of outputs)."""
         x = {k: v.to(self.device) for k, v in x.items()}
         module = self.module_
-        if (self.modality_dropout and self.phase == "main" and module.training
+        if (self.modality_dropout and self.phase is Phase.MAIN and module.training
                 and module.n_modalities > 1):
             x = drop_modalities(x, module.n_modalities, self.modality_dropout)
-        forward = module.forward_warmup if self.phase == "warmup" else module.forward_train
+        forward = module.forward_warmup if self.phase is Phase.WARMUP else module.forward_train
         return forward(**x)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
@@ -312,6 +390,61 @@ class OMIBNet(NeuralNet):
                 outs.append(y_hat.cpu())
                 xis.append(xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
+
+
+    # -- predictions for skorch's scoring callbacks -----------------------------
+    def member_outputs(self, dataset, chunk_size=4096):
+        """The fusion head's output of each member on its own rows of
+        ``dataset`` (a :class:`MemberRows`), with the averaged weights, as
+        validation epochs score: ``(K, n, out_dim)``, member k's first
+        ``len(dataset.rows[k])`` rows valid (the others pad)."""
+        self._set_training(False)
+        n = len(dataset)
+        order = torch.stack([
+            torch.cat([r, r[:1].expand(n - len(r))]) if n > len(r) else r for r in dataset.rows
+        ])
+        outs = []
+        with torch.no_grad(), self.averaged_weights():
+            for start in range(0, n, chunk_size):
+                idx = order[:, start:start + chunk_size]
+                xb = {k: v[idx].to(self.device) for k, v in dataset.inputs.items()}
+                outs.append(self.module_(**xb)[0])
+        return torch.cat(outs, dim=1)
+
+    def _pooled(self, dataset, values):
+        """Member k's rows of ``values`` ``(K, n, ...)``, one member after
+        the other, as a numpy array (the order of ``dataset.y``)."""
+        return torch.cat([values[k, :len(r)] for k, r in enumerate(dataset.rows)]).cpu().numpy()
+
+    def forward_iter(self, X, training=False, device="cpu"):
+        """For a :class:`MemberRows`, one tensor: the fusion head's output of
+        each member on its own rows, one member after the other (skorch's
+        own path otherwise)."""
+        if not isinstance(X, MemberRows):
+            yield from super().forward_iter(X, training=training, device=device)
+            return
+        out = self.member_outputs(X)
+        yield torch.cat([out[k, :len(r)] for k, r in enumerate(X.rows)]).to(device)
+
+    def predict(self, X):
+        """Predictions of each member on its own rows of a :class:`MemberRows`
+        (what skorch's :class:`~skorch.callbacks.EpochScoring` scores), in
+        the order of ``X.y``: class indices for classification, the
+        standardized targets for regression, minus the squared distance to
+        the centre for Deep SVDD (:meth:`~omib_sklearn._tasks.Task.predict`).
+        """
+        if not isinstance(X, MemberRows):
+            return super().predict(X)
+        task = self.criterion_.task
+        return self._pooled(X, task.predict(self.member_outputs(X), self.module_))
+
+    def predict_proba(self, X):
+        """Class probabilities of each member on its own rows of a
+        :class:`MemberRows` (classification; :meth:`predict` otherwise)."""
+        if not isinstance(X, MemberRows):
+            return super().predict_proba(X)
+        task = self.criterion_.task
+        return self._pooled(X, task.predict_proba(self.member_outputs(X), self.module_))
 
 
 def drop_modalities(x, n_modalities, p):
