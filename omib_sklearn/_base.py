@@ -60,6 +60,12 @@ def complete_rows(arrays):
 MIN_STOPPING_STEPS = 50
 
 
+#: Epochs without improvement that a network waits while its validation loss
+#: has not yet fallen below that of a constant prediction (the plateau of a
+#: target that lies across modalities; ``MemberEarlyStopping``).
+PLATEAU_EPOCHS = 30
+
+
 class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
     """Shared machinery of the OMIB estimators. Not for direct use."""
 
@@ -491,7 +497,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         if valid is not None:
             callbacks.append((
                 "early_stopping",
-                MemberEarlyStopping(self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS),
+                MemberEarlyStopping(
+                    self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS,
+                    baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
+                ),
             ))
         callbacks += list(copy.deepcopy(self.callbacks or []))
         net = OMIBNet(
@@ -572,6 +581,11 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
 
     # -- hooks for the tasks ---------------------------------------------------
     _stratify = False
+
+    def _constant_loss(self, train):
+        """Validation loss of a constant prediction, the level of the
+        initial plateau for early stopping (None: no plateau rule)."""
+        return None
 
     def _make_task(self):
         raise NotImplementedError

@@ -191,6 +191,16 @@ class OMIBClassifier(ClassifierMixin, BaseOMIB):
     def _make_task(self):
         return ClassificationTask(len(self.classes_))
 
+    def _constant_loss(self, train):
+        """Cross-entropy of the (weighted) class frequencies of the training
+        rows: the validation loss of predicting the prior."""
+        rows = np.concatenate([r.numpy() for r in train.rows])
+        target = train.target.numpy()[rows]
+        weight = None if train.weight is None else train.weight.numpy()[rows]
+        freq = np.bincount(target, weights=weight, minlength=len(self.classes_))
+        freq = freq[freq > 0] / freq.sum()
+        return float(-(freq * np.log(freq)).sum())
+
     def _weight_classes(self, target, weight):
         if self.class_weight is None:
             return weight

@@ -143,6 +143,11 @@ class OMIBRegressor(RegressorMixin, BaseOMIB):
     def _make_task(self):
         return RegressionTask(len(self.y_mean_))
 
+    def _constant_loss(self, train):
+        """The squared error of predicting the mean of the standardized
+        targets: 1."""
+        return 1.0
+
     def _check_target(self, y, n_samples):
         if y is None:
             raise ValueError(

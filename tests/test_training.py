@@ -6,6 +6,7 @@ import torch
 from conftest import FAST
 from skorch.callbacks import Callback
 
+import omib_sklearn._base as base
 from omib_sklearn import OMIBClassifier
 from omib_sklearn._base import MIN_STOPPING_STEPS
 from omib_sklearn._training import tail_average_decay
@@ -92,7 +93,11 @@ def test_input_weight_decay_shrinks_the_input_weights(problem):
 
 
 @pytest.mark.parametrize("batch_size", [1, 64])
-def test_early_stopping_waits_for_a_floor_of_steps_without_improvement(problem, batch_size):
+def test_early_stopping_waits_for_a_floor_of_steps_without_improvement(
+    problem, batch_size, monkeypatch
+):
+    # Without the plateau rule (tested below), which would wait longer.
+    monkeypatch.setattr(base, "PLATEAU_EPOCHS", 0)
     # lr ~ 0: the validation loss never improves after the first epoch.
     # 120 rows, 5-fold cross-validation: 96 training rows per network. Batch
     # 1 gives 96 steps per epoch, so 2 epochs of patience are past the floor
@@ -108,4 +113,20 @@ def test_early_stopping_waits_for_a_floor_of_steps_without_improvement(problem, 
     expected = 1 + max(2, -(-MIN_STOPPING_STEPS // steps_per_epoch))
     assert clf.validation_scheme_ == "cv"
     assert clf.n_epochs_["main"] == expected < 60
+    assert np.all(clf.best_epochs_["main"] == 1)
+
+
+def test_early_stopping_waits_longer_on_the_initial_plateau(problem):
+    # lr ~ 0: the validation loss stays at its initial value, about the
+    # cross-entropy of the class prior, so every network is on the plateau
+    # and waits PLATEAU_EPOCHS epochs without improvement, not
+    # n_iter_no_change (a network past the plateau stops after
+    # n_iter_no_change: the test above).
+    X, y = problem
+    clf = OMIBClassifier(
+        random_state=0, lr=1e-12, n_iter_no_change=2, refit=False,
+        **{**FAST, "max_epochs": 60, "warmup_epochs": 0, "early_stopping": True,
+           "batch_size": 32},
+    ).fit(X, y)
+    assert clf.n_epochs_["main"] == 1 + base.PLATEAU_EPOCHS < 60
     assert np.all(clf.best_epochs_["main"] == 1)
