@@ -136,8 +136,9 @@ def _fill_absent(estimator, X, *, reset):
 
 def mask_entry(arrays):
     """``{"mask": present}`` for modalities with absent rows (a
-    :class:`ModalityArrays` with a mask), else
-    ``{}``: the inputs of complete data stay as they were."""
+    :class:`ModalityArrays` with a mask), else ``{}``: the inputs of
+    complete data stay as they were. The mask travels in the batches under
+    that key; :func:`split_mask` takes it out for the module."""
     present = getattr(arrays, "present", None)
     return {} if present is None else {"mask": present}
 
@@ -155,3 +156,11 @@ def complete_rows(arrays):
             f"present, and only {int(rows.sum())} row(s) have them all; pass a float beta."
         )
     return [a[rows] for a in arrays]
+
+
+def split_mask(x):
+    """The modalities of a batch ``x`` (a dict keyed ``m0, m1, ...``) and
+    its mask of present modalities, ``x["mask"]`` (None when every modality
+    is present), for the module's ``mask`` argument."""
+    inputs = {k: v for k, v in x.items() if k != "mask"}
+    return inputs, x.get("mask")

@@ -534,8 +534,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         check_is_fitted(self, "net_")
         arrays = check_modalities_masked(self, X, reset=False)
         inputs = {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
-        inputs.update({k: torch.as_tensor(v) for k, v in mask_entry(arrays).items()})
-        y_hat, xi = self.net_.infer_members(inputs)
+        present = arrays.present
+        y_hat, xi = self.net_.infer_members(
+            inputs, mask=None if present is None else torch.as_tensor(present)
+        )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 
     def _present_rows(self, X):
