@@ -1,5 +1,5 @@
 """The Modalities container: several modalities that scikit-learn's tools
-index by rows as one array, and the row helpers of the input forms."""
+index by rows as one array, and the row functions of the input forms."""
 
 import math
 from collections.abc import Mapping
