@@ -40,7 +40,7 @@ def sampled_accuracy(clf, X, y, seed=0):
     predictions with zeta = mu hide)."""
     import torch
 
-    from omib_sklearn._modalities import check_modalities
+    from omib_sklearn._input_checks import check_modalities
 
     arrays = check_modalities(clf, X, reset=False)
     module = clf.module_.eval()

@@ -20,8 +20,8 @@ import torch
 from _common import sim_split
 
 from omib_sklearn import OMIBClassifier
+from omib_sklearn._row_plan import plan_rows
 from omib_sklearn._training import MemberBatches, MemberRows
-from omib_sklearn._validation import plan_rows
 
 
 class StackedRows(torch.utils.data.Dataset):

@@ -3,8 +3,8 @@ for scikit-learn."""
 
 from ._anomaly import OMIBAnomalyDetector
 from ._classifier import OMIBClassifier
+from ._container import Modalities
 from ._information import MINE, beta_bounds, estimate_information, select_beta
-from ._modalities import Modalities
 from ._regressor import OMIBRegressor
 
 __version__ = "0.2.0"

@@ -19,40 +19,17 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
+from ._absent import check_modalities_masked, complete_rows, mask_entry
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
-from ._information import beta_bounds, estimate_information, select_beta
-from ._modalities import check_modalities_masked, information_views, resolve_encoders
+from ._encoder_spec import resolve_encoders
+from ._information import beta_bounds, estimate_information, information_views, select_beta
 from ._objective import PhaseObjective
 from ._phase import Phase
+from ._row_plan import RowPlan, plan_rows
 from ._training import MemberRows, OMIBNet, fused_adam_supported
-from ._validation import RowPlan, plan_rows
 from .nn import OMIBModule
 from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, input_key, slice_members
-
-
-def mask_entry(arrays):
-    """``{"mask": present}`` for modalities with absent rows (a
-    :class:`~omib_sklearn._modalities.ModalityArrays` with a mask), else
-    ``{}``: the inputs of complete data stay as they were."""
-    present = getattr(arrays, "present", None)
-    return {} if present is None else {"mask": present}
-
-
-def complete_rows(arrays):
-    """The rows with every modality present (all rows of complete data),
-    on which MINE estimates the information."""
-    present = getattr(arrays, "present", None)
-    if present is None:
-        return arrays
-    rows = present.all(axis=1)
-    if rows.sum() < 2:
-        raise ValueError(
-            f"beta='auto' estimates the information on the rows with every modality "
-            f"present, and only {int(rows.sum())} row(s) have them all; pass a float beta."
-        )
-    return [a[rows] for a in arrays]
-
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -566,8 +543,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         check_is_fitted(self, "net_")
         arrays = check_modalities_masked(self, X, reset=False)
         inputs = {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
-        inputs.update({k: torch.as_tensor(v) for k, v in mask_entry(arrays).items()})
-        y_hat, xi = self.net_.infer_members(inputs)
+        present = arrays.present
+        y_hat, xi = self.net_.infer_members(
+            inputs, mask=None if present is None else torch.as_tensor(present)
+        )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 
     def _present_rows(self, X):

@@ -10,8 +10,8 @@ from sklearn.utils.validation import column_or_1d
 
 from ._base import BaseOMIB
 from ._compat import StrOptions
+from ._container import ROWS_HINT
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
-from ._modalities import ROWS_HINT
 from ._tasks import ClassificationTask
 
 CLASSIFIER_PARAMETERS = parameters_doc(extra={

@@ -441,3 +441,34 @@ def select_beta(bounds, random_state=None):
         low, high = high, low
     rng = check_random_state(random_state)
     return float(rng.uniform(low, high))
+
+
+# -- N-D modalities ----------------------------------------------------------
+
+#: Widest flattened N-D modality that the information estimates take whole;
+#: wider ones are subsampled (see :func:`information_views`).
+MAX_INFORMATION_FEATURES = 1024
+
+
+def information_views(arrays, max_features=MAX_INFORMATION_FEATURES):
+    """2-D views of the modalities for the information estimates.
+
+    An N-D modality is flattened row by row; beyond ``max_features`` entries
+    it is reduced to ``max_features`` evenly spaced entries of the flattened
+    rows. 2-D modalities are returned as they are.
+
+    A subset of entries keeps each entry's scale, which the channel
+    estimates rely on (they standardize every column, then sum over
+    principal components by variance); principal-component scores would be
+    standardized to unit variance each, and every kept component would then
+    count as a full-variance channel.
+    """
+    views = []
+    for a in arrays:
+        if a.ndim > 2:
+            a = a.reshape(len(a), -1)
+            if a.shape[1] > max_features:
+                keep = np.linspace(0, a.shape[1] - 1, max_features).round().astype(int)
+                a = a[:, np.unique(keep)]
+        views.append(a)
+    return views

@@ -5,8 +5,8 @@ from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_array
 
 from ._base import BaseOMIB
+from ._container import ROWS_HINT
 from ._docstrings import ATTRIBUTES, REFERENCES, parameters_doc
-from ._modalities import ROWS_HINT
 from ._tasks import RegressionTask
 
 _REGRESSOR_PARAMETERS = parameters_doc(defaults={

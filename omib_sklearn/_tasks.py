@@ -13,6 +13,7 @@ the methods of :class:`Task`.
 import torch
 from torch.nn import functional as F
 
+from ._absent import split_mask
 from ._phase import Phase
 
 
@@ -213,15 +214,15 @@ def _mean_outputs(net, dataset, which):
     total, total_sq, count = 0.0, 0.0, 0.0
     with torch.no_grad():
         for xb, (_, wb) in net.get_iterator(dataset, training=False):
-            xb = {k: v.to(net.device) for k, v in xb.items()}
+            xb, mask = split_mask({k: v.to(net.device) for k, v in xb.items()})
             w = wb.to(net.device)[:, :, None, None]
             if which == "trb":
-                out = torch.stack(module.forward_warmup(**xb)["trb"], dim=2)
-                if "mask" in xb:
+                out = torch.stack(module.forward_warmup(**xb, mask=mask)["trb"], dim=2)
+                if mask is not None:
                     # Each head's centre from the rows where its modality is present.
-                    w = w * xb["mask"][..., None].to(w.dtype)
+                    w = w * mask[..., None].to(w.dtype)
             else:
-                out = module(**xb)[0][:, :, None, :]
+                out = module(**xb, mask=mask)[0][:, :, None, :]
             total = total + (w * out).sum(1)
             total_sq = total_sq + (w * out**2).sum(1)
             count = count + w.sum(1)

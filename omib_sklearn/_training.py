@@ -26,6 +26,7 @@ from skorch import NeuralNet
 from skorch.dataset import Dataset, unpack_data
 from torch.optim.swa_utils import AveragedModel
 
+from ._absent import split_mask
 from ._callbacks import StopPhase
 from ._phase import Phase
 from .nn._modules import input_key
@@ -334,7 +335,8 @@ class OMIBNet(NeuralNet):
                 and module.n_modalities > 1):
             x = drop_modalities(x, module.n_modalities, self.modality_dropout)
         forward = module.forward_warmup if self.phase is Phase.WARMUP else module.forward_train
-        return forward(**x)
+        inputs, mask = split_mask(x)
+        return forward(**inputs, mask=mask)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         """The phase objective of each member ``(K,)`` for targets and row
@@ -376,17 +378,19 @@ class OMIBNet(NeuralNet):
         return {"loss": losses.mean(), "y_pred": out.get("y_hat", out["trb"][0])}
 
     # -- inference ------------------------------------------------------------
-    def infer_members(self, X, chunk_size=4096):
+    def infer_members(self, X, mask=None, chunk_size=4096):
         """``(y_hat, xi)`` of every member on the rows of ``X`` (a dict of
         ``(n, p)`` tensors), shapes ``(K, n, out_dim)`` and ``(K, n, k)``;
-        zeta_i = mu_i."""
+        zeta_i = mu_i. ``mask``, ``(n, n_modalities)``, is nonzero where a
+        modality is present (None: every modality present)."""
         self._set_training(False)
         n = len(next(iter(X.values())))
         outs, xis = [], []
         with torch.no_grad():
             for start in range(0, n, chunk_size):
                 xb = {k: v[start:start + chunk_size].to(self.device) for k, v in X.items()}
-                y_hat, xi = self.module_(**xb)
+                mb = None if mask is None else mask[start:start + chunk_size].to(self.device)
+                y_hat, xi = self.module_(**xb, mask=mb)
                 outs.append(y_hat.cpu())
                 xis.append(xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
@@ -407,8 +411,8 @@ class OMIBNet(NeuralNet):
         with torch.no_grad(), self.averaged_weights():
             for start in range(0, n, chunk_size):
                 idx = order[:, start:start + chunk_size]
-                xb = {k: v[idx].to(self.device) for k, v in dataset.inputs.items()}
-                outs.append(self.module_(**xb)[0])
+                xb, mask = split_mask({k: v[idx].to(self.device) for k, v in dataset.inputs.items()})
+                outs.append(self.module_(**xb, mask=mask)[0])
         return torch.cat(outs, dim=1)
 
     def _pooled(self, dataset, values):

@@ -6,11 +6,9 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils.validation import check_is_fitted
 
 from ._compat import HasMethods, StrOptions, _fit_context, _safe_set_output
-from ._modalities import (
-    Modalities,
+from ._container import Modalities, check_same_rows, default_names
+from ._input_forms import (
     check_n_modalities,
-    check_same_rows,
-    default_names,
     has_named_modalities,
     match_by_name,
     split_modalities,

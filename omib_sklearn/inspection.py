@@ -7,7 +7,8 @@ from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
-from ._modalities import Modalities, _column_blocks, split_modalities
+from ._container import Modalities, default_names
+from ._input_forms import column_blocks, split_modalities
 
 __all__ = ["modality_importance"]
 
@@ -123,10 +124,10 @@ class _Masker:
             arr = X
             columns = getattr(arr, "columns", None)
             names = None if columns is None else np.asarray(columns, dtype=object)
-            self.blocks = _column_blocks(
+            self.blocks = column_blocks(
                 getattr(omib, "modalities", None), np.shape(arr)[1], names
             )
-            self.names = [f"m{i}" for i in range(len(self.blocks))]
+            self.names = default_names(len(self.blocks))
             self.n_samples = np.shape(arr)[0]
         else:
             arrays, self.names = parts
@@ -173,7 +174,7 @@ def _has_none(X):
 def _parts_with_none(X):
     if isinstance(X, Mapping):
         return list(X.values()), [str(k) for k in X]
-    return list(X), [f"m{i}" for i in range(len(X))]
+    return list(X), default_names(len(X))
 
 
 def _take(a, rows):

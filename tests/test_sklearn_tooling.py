@@ -337,7 +337,7 @@ NON_DEFAULT = dict(
     modalities=[2, 3], beta=0.5, information="raw", info_noise=0.5, mine_steps=7,
     warmup_epochs=0, max_epochs=3, batch_size=17, lr=0.02, weight_decay=0.1,
     input_weight_decay=0.7, averaging_epochs=3, n_estimators=2,
-    encoder_hidden=(8, 4), encoders=[None, None], embedding_dim=12, latent_dim=6, n_heads=3, dropout=0.2, input_dropout=0.1,
+    encoder_hidden=(8, 4), encoders=[None, None], head_hidden=(5,), linear_path=True, embedding_dim=12, latent_dim=6, n_heads=3, dropout=0.2, input_dropout=0.1,
     modality_dropout=0.25, dynamic_r=True, standardize=False, early_stopping=False, refit=False, validation_fraction=0.3,
     n_iter_no_change=2, tol=0.5, callbacks=[], device="cuda", random_state=3, verbose=1,
 )

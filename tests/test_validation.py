@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from omib_sklearn._validation import MIN_HOLDOUT_ROWS, SMALL_DATA_FOLDS, assign_folds, plan_rows
+from omib_sklearn._row_plan import MIN_HOLDOUT_ROWS, SMALL_DATA_FOLDS, assign_folds, plan_rows
 
 
 def _plan(n, labels=None, **kw):

@@ -270,9 +270,10 @@ class OMIBModule(nn.Module):
     with zeta_i = mu_i (deterministic); it is what inference uses.
     ``forward_train`` returns everything the losses need.
 
-    An optional keyword ``mask``, of shape ``(n_members, N, n_modalities)``
-    or ``(N, n_modalities)`` and nonzero where a modality is present, marks
-    absent modalities: their inputs are set to 0, the fusion neither attends
+    The argument ``mask`` of ``forward``, ``forward_warmup`` and
+    ``forward_train`` (default None: every modality present), of shape
+    ``(n_members, N, n_modalities)`` or ``(N, n_modalities)`` and nonzero
+    where a modality is present, marks absent modalities: their inputs are set to 0, the fusion neither attends
     to their tokens (a key-padding mask) nor passes them on (their attended
     tokens enter ``CrossAttentionFusion.out`` as zeros), so that the values
     of an absent modality do not affect the outputs; ``forward_warmup`` and
@@ -389,14 +390,13 @@ class OMIBModule(nn.Module):
         xi = self.fusion(tokens) if mask is None else self.fusion(tokens, mask=mask)
         return xi, mus, logvars
 
-    def _masked_inputs(self, modalities):
+    def _masked_inputs(self, modalities, mask):
         """The standardized inputs and the mask of present modalities.
 
-        ``modalities`` may carry ``mask``, of shape ``(n_members, N,
-        n_modalities)`` or ``(N, n_modalities)``, nonzero where a modality
-        is present; absent inputs are set to 0. Without it the mask is None
-        (every modality present)."""
-        mask = modalities.pop("mask", None)
+        ``mask``, of shape ``(n_members, N, n_modalities)`` or ``(N,
+        n_modalities)``, is nonzero where a modality is present; absent
+        inputs are set to 0. It is returned as bools of shape ``(n_members,
+        N, n_modalities)``, or None (every modality present)."""
         xs = self._inputs(modalities)
         if mask is None:
             return xs, None
@@ -410,8 +410,8 @@ class OMIBModule(nn.Module):
         ]
         return xs, mask
 
-    def forward_warmup(self, **modalities):
-        xs, mask = self._masked_inputs(modalities)
+    def forward_warmup(self, mask=None, **modalities):
+        xs, mask = self._masked_inputs(modalities, mask)
         zs = self.encode(xs)
         draw = torch.randn if self.stochastic else torch.zeros
         noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
@@ -420,8 +420,8 @@ class OMIBModule(nn.Module):
             out["mask"] = mask
         return out
 
-    def forward_train(self, **modalities):
-        xs, mask = self._masked_inputs(modalities)
+    def forward_train(self, mask=None, **modalities):
+        xs, mask = self._masked_inputs(modalities, mask)
         zs = self.encode(xs)
         xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic, mask=mask)
         out = {
@@ -436,8 +436,8 @@ class OMIBModule(nn.Module):
             out["mask"] = mask
         return out
 
-    def forward(self, sample=False, **modalities):
-        xs, mask = self._masked_inputs(modalities)
+    def forward(self, sample=False, mask=None, **modalities):
+        xs, mask = self._masked_inputs(modalities, mask)
         zs = self.encode(xs)
         xi, _, _ = self.fuse(zs, sample=sample, mask=mask)
         return self.head(xi), xi
