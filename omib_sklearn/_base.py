@@ -429,22 +429,29 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
                   f"{self.fit_times_['refit']:.1f} s")
 
-    def _build_net(self, arrays, train, valid, seed, log=True):
-        from skorch.helper import predefined_split
-
-        task = self._make_task()
-        module = OMIBModule(
-            [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays], task.out_dim,
+    def _make_module(self, task, shapes, n_members):
+        """A new (untrained) OMIBModule of ``n_members`` networks for rows of
+        the modalities' ``shapes`` (an int width or a row shape each)."""
+        return OMIBModule(
+            shapes, task.out_dim,
             head=task.head,
             encoders=resolve_encoders(self.encoders, self.modality_names_),
             names=self.modality_names_,
-            n_members=train.n_members,
+            n_members=n_members,
             encoder_hidden=tuple(self.encoder_hidden),
             head_hidden=self._head_widths(), linear_path=self.linear_path,
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
             n_heads=self.n_heads, dropout=self.dropout,
             input_dropout=self.input_dropout,
             bias=task.bias, stochastic=task.stochastic,
+        )
+
+    def _build_net(self, arrays, train, valid, seed, log=True):
+        from skorch.helper import predefined_split
+
+        task = self._make_task()
+        module = self._make_module(
+            task, [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays], train.n_members
         )
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
@@ -480,12 +487,21 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 ),
             ))
         callbacks += list(copy.deepcopy(self.callbacks or []))
+        return self._make_net(
+            module, task, callbacks, None if valid is None else predefined_split(valid), seed,
+            log=log,
+        )
+
+    def _make_net(self, module, task, callbacks, train_split, seed, log=True, device=None):
+        """The initialized skorch net that trains ``module`` (on ``device``,
+        default the ``device`` parameter)."""
+        device = self.device if device is None else device
         net = OMIBNet(
             module=module,
             criterion=PhaseObjective(task, beta=self.beta_, dynamic_r=self.dynamic_r),
             optimizer=torch.optim.AdamW,
             optimizer__weight_decay=self.weight_decay,
-            optimizer__fused=fused_adam_supported(torch.device(self.device).type),
+            optimizer__fused=fused_adam_supported(torch.device(device).type),
             # The input layer of each encoder: decoupled decay of its own.
             optimizer__param_groups=[
                 (pattern, {"weight_decay": self.input_weight_decay})
@@ -494,9 +510,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             lr=self.lr,
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
-            train_split=None if valid is None else predefined_split(valid),
+            train_split=train_split,
             callbacks=callbacks,
-            device=self.device,
+            device=device,
             verbose=int(self.verbose) if log else 0,
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_member_loss", "phase",
