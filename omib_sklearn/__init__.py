@@ -5,6 +5,7 @@ from ._anomaly import OMIBAnomalyDetector
 from ._classifier import OMIBClassifier
 from ._container import Modalities
 from ._information import MINE, beta_bounds, estimate_information, select_beta
+from ._persistence import load_model, save_model
 from ._regressor import OMIBRegressor
 
 __version__ = "0.2.0"
@@ -17,5 +18,7 @@ __all__ = [
     "OMIBRegressor",
     "beta_bounds",
     "estimate_information",
+    "load_model",
+    "save_model",
     "select_beta",
 ]
