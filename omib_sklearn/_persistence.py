@@ -193,14 +193,17 @@ def _encode(value, where, arrays, factories=False):
     """``value`` as JSON data (see the module docstring); numeric arrays go
     into ``arrays`` under a new name. ``factories``: callables are encoder
     factories, recorded by import path."""
-    if value is None or isinstance(value, (bool, str)):
+    # numpy scalars first: np.float64 is also a float
+    if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
+        return {"__scalar__": value.dtype.str, "value": _encode(value.item(), where, arrays)}
+    if value is None or isinstance(value, bool):
         return value
+    if isinstance(value, str):
+        return str.__str__(value)  # the text of a str enum, not its name
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):
         return float(value) if math.isfinite(value) else {"__float__": repr(float(value))}
-    if isinstance(value, np.generic) and value.dtype.kind in _NUMERIC_KINDS:
-        return {"__scalar__": value.dtype.str, "value": _encode(value.item(), where, arrays)}
     if isinstance(value, np.ndarray):
         if value.dtype.kind in _NUMERIC_KINDS:
             key = f"a{len(arrays)}"
