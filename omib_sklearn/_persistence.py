@@ -384,12 +384,16 @@ def load_model(path, *, trusted=None, device=None):
     estimator = cls().set_params(**params)
     estimator._validate_params()
     for key, value in fitted.items():
-        if not key.isidentifier() or key.startswith("__") or key in params or key in _REBUILT:
+        if (not key.isidentifier() or key.startswith("__") or key in params
+                or key in _REBUILT or hasattr(cls, key)):
             raise ValueError(f"The model file has a fitted attribute of invalid name {key!r}.")
         setattr(estimator, key, value)
     if device is not None:
         estimator.set_params(device=device)
-    _rebuild_net(estimator, state, int(meta.get("n_members", 0)), _usable_device(estimator.device))
+    n_members = meta.get("n_members")
+    if not isinstance(n_members, int) or isinstance(n_members, bool) or n_members < 1:
+        raise ValueError(f"The model file's meta.json is malformed: n_members={n_members!r}.")
+    _rebuild_net(estimator, state, n_members, _usable_device(estimator.device))
     return estimator
 
 

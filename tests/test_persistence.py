@@ -281,6 +281,8 @@ def test_malformed_files_raise(fitted, tmp_path):
         "estimator": lambda m: m.update(estimator="LogisticRegression"),
         "does not take": lambda m: m["params"].update(evil=1),
         "invalid name": lambda m: m["fitted"].update({"__class__": 1}),
+        "name 'predict'": lambda m: m["fitted"].update(predict=1),
+        "n_members": lambda m: m.update(n_members="5"),
         "malformed": lambda m: m["params"].update(lr={"__reduce__": "os.system"}),
     }
     for message, edit in cases.items():
