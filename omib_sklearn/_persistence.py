@@ -29,7 +29,7 @@ JSON values are tagged where JSON has no type of its own: ``{"__tuple__":
 ``{"__float__": "nan"}``, ``{"__scalar__": dtype, "value": v}`` (numpy
 scalars), ``{"__ndarray__": name}`` (an array of ``arrays.safetensors``),
 ``{"__array__": {"dtype", "shape", "data"}}`` (arrays of strings or
-objects), ``{"__factory__": {"path", "args", "kwargs"}}`` (an encoder
+objects), ``{"__random_state__": [...]}`` (a ``RandomState``'s state), ``{"__factory__": {"path", "args", "kwargs"}}`` (an encoder
 factory, by import path). Nothing else is accepted on load.
 
 User encoders (the ``encoders`` parameter) are code: they are recorded by
@@ -223,6 +223,9 @@ def _encode(value, where, arrays, factories=False):
             [_encode(k, where, arrays), _encode(v, where, arrays, factories)]
             for k, v in value.items()
         ]}
+    if isinstance(value, np.random.RandomState):
+        # random_state=RandomState(...): its state is data (MT19937's keys and position)
+        return {"__random_state__": [_encode(v, where, arrays) for v in value.get_state()]}
     if factories and callable(value):
         return {"__factory__": _factory_record(value, where, arrays)}
     raise TypeError(
@@ -467,6 +470,13 @@ def _decode(value, arrays):
         out = np.empty(len(data), dtype=dtype)
         out[:] = data if dtype.kind == "U" else _object_sequence(data)
         return out.reshape([int(s) for s in spec["shape"]])
+    if "__random_state__" in value:
+        state = tuple(_decode(v, arrays) for v in value["__random_state__"])
+        if not state or state[0] != "MT19937":
+            raise ValueError("unexpected random state")
+        random_state = np.random.RandomState()
+        random_state.set_state(state)
+        return random_state
     if "__factory__" in value:
         record = value["__factory__"]
         return _FactoryRecord(

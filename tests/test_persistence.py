@@ -197,6 +197,18 @@ def test_classifier_with_string_classes_and_class_weight(tmp_path):
     _assert_same(est, loaded, X)
 
 
+def test_random_state_instance(tmp_path):
+    X, y = _data()
+    est = OMIBClassifier(**{**TINY, "n_estimators": 1, "random_state": np.random.RandomState(3)})
+    est.fit(X, y)
+    save_model(est, tmp_path / "model.omib")
+    loaded = load_model(tmp_path / "model.omib")
+    assert isinstance(loaded.random_state, np.random.RandomState)
+    assert loaded.random_state is not est.random_state
+    assert loaded.random_state.randint(1 << 30) == est.random_state.randint(1 << 30)
+    _assert_same(est, loaded, X)
+
+
 # -- nothing runs on load ----------------------------------------------------------
 class _CreatesFile:
     """Unpickling calls ``open(path, "w")``."""
