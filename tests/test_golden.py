@@ -98,6 +98,7 @@ def _fits():
     return out
 
 
+@pytest.mark.slow
 def test_predictions_match_the_recorded_ones():
     if not os.path.exists(PATH):
         pytest.fail(f"{PATH} is missing: run python tests/test_golden.py")
