@@ -143,6 +143,7 @@ def test_user_arrays_are_not_modified(sim):
     np.testing.assert_array_equal(y, ytr)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("refit", [True, False])
 def test_early_stopping_per_phase(sim, refit):
     (Xtr, ytr), (Xte, yte) = sim
@@ -175,6 +176,7 @@ def test_early_stopping_per_phase(sim, refit):
     assert clf.score(Xte, yte) > 0.7
 
 
+@pytest.mark.slow
 def test_refit_trains_the_final_network_on_every_row(sim):
     (Xtr, ytr), _ = sim
     params = dict(random_state=0, n_iter_no_change=2, lr=3e-3, input_weight_decay=1.0,
@@ -317,6 +319,7 @@ def test_refit_is_one_line_in_the_log(sim, capsys):
     assert out.splitlines()[-1] == refit[0]
 
 
+@pytest.mark.slow
 def test_convergence_warning_when_max_epochs_ends_an_improving_run(sim):
     (Xtr, ytr), _ = sim
     with pytest.warns(ConvergenceWarning, match="max_epochs=2"):

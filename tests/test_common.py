@@ -8,6 +8,7 @@ listed in ``expected_failed_checks`` with their reason.
 
 import warnings
 
+import pytest
 from conftest import FAST
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -52,18 +53,32 @@ ESTIMATORS = [
     OMIBClassifier(**CHECK_PARAMS),
     OMIBRegressor(**CHECK_PARAMS),
     OMIBAnomalyDetector(**CHECK_PARAMS),
-    # The defaults, seeded: the small and many-class data of the checks go
-    # through the same validation schemes as a user's data.
+]
+
+# The defaults, seeded: the small and many-class data of the checks go
+# through the same validation schemes as a user's data. Most of the suite's
+# time: marked slow, left out by ``-m "not slow"``.
+DEFAULT_ESTIMATORS = [
     OMIBClassifier(random_state=0),
     OMIBRegressor(random_state=0),
     OMIBAnomalyDetector(random_state=0),
 ]
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
-def test_sklearn_compatible_estimator(estimator, check):
+def _check(estimator, check):
     with warnings.catch_warnings():
         # MINE's repair warnings and skorch's device warnings are not what is
         # checked here.
         warnings.simplefilter("ignore", UserWarning)
         check(estimator)
+
+
+@parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator(estimator, check):
+    _check(estimator, check)
+
+
+@pytest.mark.slow
+@parametrize_with_checks(DEFAULT_ESTIMATORS, expected_failed_checks=expected_failed_checks)
+def test_sklearn_compatible_estimator_defaults(estimator, check):
+    _check(estimator, check)

@@ -112,6 +112,7 @@ def test_set_output_pandas_per_modality(problem):
     assert isinstance(Xt[1], pd.DataFrame)
 
 
+@pytest.mark.slow
 def test_params_clone_and_nested_grid(problem):
     X1, X2, y = problem
     mt = ModalityTransformer(StandardScaler(with_mean=False))
@@ -128,6 +129,7 @@ def test_params_clone_and_nested_grid(problem):
     assert gs.best_score_ > 0.75
 
 
+@pytest.mark.slow
 def test_pipeline_with_per_modality_scaling_is_cross_validated(problem):
     X1, X2, y = problem
     X = Modalities([X1, X2])

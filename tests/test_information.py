@@ -9,6 +9,7 @@ from omib_sklearn import MINE, beta_bounds, estimate_information, select_beta
 from omib_sklearn._information import _repair
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("rho", [0.5, 0.8])
 def test_mine_recovers_gaussian_mutual_information(rho):
     # I(X; Z) = -d/2 log(1 - rho^2) for d independent pairs with correlation rho.
@@ -21,12 +22,14 @@ def test_mine_recovers_gaussian_mutual_information(rho):
     assert abs(mi - truth) / truth < 0.15
 
 
+@pytest.mark.slow
 def test_mine_is_near_zero_for_independent_data():
     rng = np.random.default_rng(1)
     x, z = rng.standard_normal((4000, 2)), rng.standard_normal((4000, 2))
     assert abs(MINE(n_steps=300, random_state=0).fit(x, z).mi_) < 0.05
 
 
+@pytest.mark.slow
 def test_mine_channels_estimate_each_pair():
     rng = np.random.default_rng(2)
     rhos = np.array([0.0, 0.6, 0.9])
@@ -52,6 +55,7 @@ def test_mine_rejects_unpaired_input():
         MINE(n_steps=5).fit(np.zeros((10, 2)), np.zeros((9, 2)))
 
 
+@pytest.mark.slow
 def test_channel_estimates_match_gaussian_closed_form():
     # Noise-channel definitions have closed forms for Gaussian data:
     # H_i = sum_k 0.5 log(1 + lambda_k / s^2), I_12 from the noisy canonical

@@ -229,6 +229,7 @@ def test_modality_dropout_changes_the_fit():
 # -- modality_importance ----------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_modality_importance_ranks_noise_last():
     rng = np.random.default_rng(0)
     n = 400

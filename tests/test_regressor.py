@@ -30,6 +30,7 @@ def fitted():
     return OMIBRegressor(random_state=0, **FAST).fit(X, y), X, y
 
 
+@pytest.mark.slow
 def test_recovers_linear_plus_nonlinear_target():
     # Train on 500 rows, test on 300 fresh ones. The linear terms carry about
     # 88% of the variance of y, and RidgeCV on [X1, X2] gets R^2 = 0.871 on

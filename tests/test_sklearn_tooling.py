@@ -66,6 +66,7 @@ def problem():
 
 
 # -- route 1: a sliceable container through the tooling --------------------------
+@pytest.mark.slow
 @pytest.mark.parametrize("container", ["Modalities", "SliceDict"])
 def test_cross_val_score_n_jobs_1_and_2(problem, container):
     X1, X2, y = problem
@@ -79,6 +80,7 @@ def test_cross_val_score_n_jobs_1_and_2(problem, container):
     assert scores[0].mean() > 0.75  # chance is about 0.5
 
 
+@pytest.mark.slow
 def test_cross_validate_several_scorers(problem):
     X1, X2, y = problem
     X = Modalities({"a": X1, "b": X2})
@@ -107,6 +109,7 @@ def test_cross_validate_regressor(problem):
     assert res["test_score"].mean() > 0.3
 
 
+@pytest.mark.slow
 def test_grid_search_n_jobs_1_and_2(problem):
     X1, X2, y = problem
     X = Modalities([X1, X2])
@@ -125,6 +128,7 @@ def test_grid_search_n_jobs_1_and_2(problem):
     assert gs.score(X, y) > 0.75
 
 
+@pytest.mark.slow
 def test_randomized_search_n_jobs_1_and_2(problem):
     X1, X2, y = problem
     searches = [
@@ -144,6 +148,7 @@ def test_randomized_search_n_jobs_1_and_2(problem):
     assert search.best_score_ > 0.75
 
 
+@pytest.mark.slow
 def test_learning_curve_n_jobs_1_and_2(problem):
     X1, X2, y = problem
     runs = [
@@ -161,6 +166,7 @@ def test_learning_curve_n_jobs_1_and_2(problem):
     assert test_scores[-1].mean() > 0.75
 
 
+@pytest.mark.slow
 def test_permutation_test_score_n_jobs_1_and_2(problem):
     X1, X2, y = problem
     runs = [
@@ -179,6 +185,7 @@ def test_permutation_test_score_n_jobs_1_and_2(problem):
     assert pvalue == pytest.approx(1 / 4)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("method", ["predict", "predict_proba"])
 def test_cross_val_predict_n_jobs_1_and_2(problem, method):
     X1, X2, y = problem
@@ -277,6 +284,7 @@ def test_pipeline_column_transformer_upstream(problem):
     assert pipe.score(X, y) > 0.75
 
 
+@pytest.mark.slow
 def test_grid_search_over_nested_pipeline_params(problem):
     X1, X2, y = problem
     pipe = make_pipeline(StandardScaler(), OMIBClassifier(modalities=[4, 3], **EASY))
@@ -467,6 +475,7 @@ def test_outlier_checks_with_float_contamination(check):
 
 
 # -- scale-out: GridSearchCV under joblib's Dask backend ---------------------------
+@pytest.mark.slow
 def test_grid_search_on_dask_local_cluster(problem):
     distributed = pytest.importorskip("distributed")
     X1, X2, y = problem
@@ -497,6 +506,7 @@ def _planted_outliers(n=240, n_out=24):
     return Modalities([X1, X2]), labels
 
 
+@pytest.mark.slow
 def test_anomaly_detector_through_grid_search_and_cross_val_predict():
     # Fit ignores y; the scorer compares decision_function with the labels.
     X, labels = _planted_outliers()

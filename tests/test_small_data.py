@@ -39,6 +39,7 @@ def test_small_data_fits_with_default_validation(n_per_class, n_classes):
     np.testing.assert_allclose(proba.sum(1), 1.0, rtol=1e-6)
 
 
+@pytest.mark.slow
 def test_forty_rows_of_five_classes_with_all_defaults():
     # The size of many omics studies; this raised a ValueError from inside
     # the early-stopping split with one network and a 10% holdout.
@@ -58,6 +59,7 @@ def test_single_network_on_small_data_chooses_epochs_by_cross_validation():
     assert clf.module_.n_members == 1
 
 
+@pytest.mark.slow
 def test_small_data_inside_cross_val_score_and_grid_search():
     X, y = classes_problem(8, 5)
     X = Modalities(X)
@@ -70,6 +72,7 @@ def test_small_data_inside_cross_val_score_and_grid_search():
     assert search.best_params_["latent_dim"] in (4, 8)
 
 
+@pytest.mark.slow
 def test_single_row_class_warns_names_it_and_fits():
     X, y = classes_problem(6, 3)
     X = [x[:-5] for x in X]

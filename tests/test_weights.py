@@ -18,6 +18,7 @@ def problem(n=200, seed=0):
     return X, y
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("Estimator", [OMIBClassifier, OMIBRegressor, OMIBAnomalyDetector])
 def test_unit_weights_change_nothing(Estimator):
     X, y = problem()
@@ -27,6 +28,7 @@ def test_unit_weights_change_nothing(Estimator):
     np.testing.assert_allclose(ones.transform(X), plain.transform(X), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.slow
 def test_zero_weights_act_as_dropped_rows_in_the_standardization_and_the_loss():
     X, y = problem()
     w = np.ones(len(y))
@@ -48,6 +50,7 @@ def test_zero_weights_act_as_dropped_rows_in_the_standardization_and_the_loss():
     assert agree_unweighted < agree_weighted
 
 
+@pytest.mark.slow
 def test_balanced_class_weight_raises_minority_recall():
     rng = np.random.default_rng(1)
     n = 400
