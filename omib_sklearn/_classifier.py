@@ -94,7 +94,7 @@ class OMIBClassifier(ClassifierMixin, BaseOMIB):
         averaging_epochs=8,
         encoder_hidden=(256,),
         encoders=None,
-        head_hidden=(),
+        head_hidden=256,
         linear_path=False,
         embedding_dim=256,
         latent_dim=64,

@@ -99,11 +99,12 @@ PARAMETERS = """\
         ``requires_grad=False`` stay frozen. ``input_weight_decay`` and
         ``input_dropout`` apply to the default MLP encoders only. See
         ``docs/encoders.md``.
-    head_hidden : int or tuple of int, default=()
+    head_hidden : int or tuple of int, default=256
         Hidden widths of the task heads: the fusion head ``Dec_hat`` on xi
-        and the task-relevance heads ``Dec_i`` on ``[z_i, xi]``. Each head
-        is then an MLP with GELU, as the paper's heads are (App. H);
-        ``0`` or ``()`` makes them single linear layers.
+        and the task-relevance heads ``Dec_i`` on ``[z_i, xi]``, each an MLP
+        with GELU, as the paper's heads are (App. H). ``0`` or ``()`` makes
+        them single linear layers, which leave the attention softmax as the
+        only nonlinearity that mixes modalities (``docs/defaults.md``).
     linear_path : bool, default=False
         Add to each default MLP encoder a bias-free linear map of its
         standardized inputs, ``z_i = GELU(MLP(v_i)) + W_i v_i`` (as in

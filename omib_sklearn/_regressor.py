@@ -86,7 +86,7 @@ class OMIBRegressor(RegressorMixin, BaseOMIB):
         averaging_epochs=0,
         encoder_hidden=(256,),
         encoders=None,
-        head_hidden=(),
+        head_hidden=256,
         linear_path=False,
         embedding_dim=256,
         latent_dim=64,
