@@ -169,3 +169,31 @@ def test_tail_average_decay_follows_recent_weights_then_caps():
     assert tail_average_decay(10, 100) == pytest.approx(0.8)
     # Capped at the requested horizon.
     assert tail_average_decay(10_000, 100) == pytest.approx(0.99)
+
+
+def test_task_heads_have_the_hidden_widths():
+    module = OMIBModule([5, 4], 3, n_members=2, embedding_dim=8, latent_dim=4, n_heads=2,
+                        head_hidden=(16, 12))
+    for head in [module.head, *module.trb_heads]:
+        widths = [(m.in_features, m.out_features) for m in head if isinstance(m, MemberLinear)]
+        assert [w[1] for w in widths] == [16, 12, 3]
+        assert any(isinstance(m, torch.nn.GELU) for m in head)
+    assert [(m.in_features, m.out_features) for m in module.head if isinstance(m, MemberLinear)][0] == (4, 16)
+    linear = OMIBModule([5, 4], 3, embedding_dim=8, latent_dim=4, n_heads=2, head_hidden=())
+    assert isinstance(linear.head, MemberLinear)
+    assert linear.head.in_features == 4 and linear.head.out_features == 3
+
+
+def test_linear_path_adds_a_linear_map_of_the_inputs():
+    torch.manual_seed(0)
+    module = OMIBModule([5, 4], 2, n_members=2, embedding_dim=8, latent_dim=4, n_heads=2,
+                        linear_path=True)
+    encoder = module.encoders[0]
+    assert encoder.linear.bias is None and encoder.linear.weight.shape == (2, 5, 8)
+    x = torch.randn(2, 7, 5)
+    with torch.no_grad():
+        expected = encoder.net(x) + torch.bmm(x, encoder.linear.weight)
+        np.testing.assert_allclose(encoder(x).numpy(), expected.numpy(), rtol=1e-6, atol=1e-6)
+        encoder.linear.weight.zero_()
+        np.testing.assert_allclose(encoder(x).numpy(), encoder.net(x).numpy())
+    assert OMIBModule([5, 4], 2, embedding_dim=8, latent_dim=4, n_heads=2).encoders[0].linear is None

@@ -80,6 +80,24 @@ def test_input_weight_decay_applies_to_the_encoder_input_layers_only(problem):
     assert INPUT_WEIGHTS == "encoders.*.net.1.0.weight"
 
 
+def test_linear_paths_are_decayed_like_the_input_layers(problem):
+    X, y = problem
+    clf = OMIBClassifier(random_state=0, input_weight_decay=7.0, linear_path=True,
+                         **FAST).fit(X, y)
+    decayed = [g for g in clf.net_.optimizer_.param_groups if g["weight_decay"] == 7.0]
+    expected = [p for enc in clf.module_.encoders for p in (enc.net[1][0].weight, enc.linear.weight)]
+    params = [p for g in decayed for p in g["params"]]
+    assert len(params) == 4
+    assert all(any(p is q for q in params) for p in expected)
+
+
+@pytest.mark.parametrize("head_hidden", [(0,), (8, -1), "wide"])
+def test_head_hidden_must_be_positive_widths(problem, head_hidden):
+    X, y = problem
+    with pytest.raises((ValueError, TypeError), match="head_hidden"):
+        OMIBClassifier(head_hidden=head_hidden, **FAST).fit(X, y)
+
+
 def test_input_weight_decay_shrinks_the_input_weights(problem):
     X, y = problem
     params = {**FAST, "max_epochs": 5, "lr": 1e-2, "early_stopping": False,
