@@ -20,6 +20,7 @@ from omib_sklearn import (
     load_model,
     save_model,
 )
+from omib_sklearn import _sparse as sparse_module
 from omib_sklearn.compose import ModalityTransformer
 
 #: Exact comparisons with dense data: no centring on either side.
@@ -201,9 +202,11 @@ def test_user_encoder_gets_dense_rows():
 
 
 def test_never_densified_whole(monkeypatch):
-    n, p = 300, 200_000
+    # Inference chunks of at most 2**20 dense entries: 52 rows of 20,000 columns.
+    monkeypatch.setattr(sparse_module, "MAX_DENSE_ENTRIES", 1 << 20)
+    n, p = 300, 20_000
     rng = np.random.default_rng(0)
-    S = sp.random(n, p, density=2e-4, format="csr", random_state=0, dtype=np.float32)
+    S = sp.random(n, p, density=1e-3, format="csr", random_state=0, dtype=np.float32)
     D = rng.normal(size=(n, 2))
     y = rng.integers(0, 2, n)
     largest = []
@@ -211,24 +214,27 @@ def test_never_densified_whole(monkeypatch):
 
     def guarded(self, *args, **kwargs):
         largest.append(self.shape[0])
-        if self.shape[0] > 128:
+        if self.shape[0] > 64:
             raise AssertionError(f"densified {self.shape[0]} rows at once")
         return toarray(self, *args, **kwargs)
 
     monkeypatch.setattr(sp.csr_matrix, "toarray", guarded)
     monkeypatch.setattr(sp.csr_matrix, "todense", guarded)
+    # beta="auto" too: the TruncatedSVD works on the sparse rows.
     clf = OMIBClassifier(**dict(FAST, encoder_hidden=(8,), random_state=0)).fit([S, D], y)
     clf.predict_proba([S, D])
-    assert largest and max(largest) <= 128
+    clf.transform([S, D])
+    assert largest and max(largest) <= 64
 
 
 def test_huge_empty_sparse_modality():
-    n, p = 400, 1_000_000
+    # Wide and nearly empty: 500,000 columns, 150 nonzeros.
+    n, p = 60, 500_000
     rng = np.random.default_rng(0)
-    S = sp.random(n, p, density=1e-6, format="csr", random_state=0, dtype=np.float32)
+    S = sp.random(n, p, density=5e-6, format="csr", random_state=0, dtype=np.float32)
     D = rng.normal(size=(n, 2))
     y = (D[:, 0] > 0).astype(int)
-    clf = OMIBClassifier(**dict(PLAIN, encoder_hidden=(8,), batch_size=16, max_epochs=1))
+    clf = OMIBClassifier(**dict(PLAIN, encoder_hidden=(8,), batch_size=20, max_epochs=1))
     clf.fit([S, D], y)
     assert clf.predict([S, D]).shape == (n,)
 
