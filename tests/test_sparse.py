@@ -22,6 +22,7 @@ from omib_sklearn import (
 )
 from omib_sklearn import _sparse as sparse_module
 from omib_sklearn.compose import ModalityTransformer
+from omib_sklearn.inspection import modality_importance
 
 #: Exact comparisons with dense data: no centring on either side.
 PLAIN = dict(FAST, standardize=False, beta=1e-3, random_state=0)
@@ -247,3 +248,11 @@ def test_model_file_round_trip(tmp_path):
     assert loaded.modality_sparse_ == [True, False]
     _same(loaded.predict_proba([S, D]), clf.predict_proba([S, D]))
     _same(loaded.predict_proba([None, D]), clf.predict_proba([None, D]))
+
+
+@pytest.mark.parametrize("container", [list, Modalities])
+def test_modality_importance_with_sparse(container):
+    S, D, y = _data()
+    clf = OMIBClassifier(**PLAIN).fit([S, D], y)
+    result = modality_importance(clf, container([S, D]), y, n_repeats=2, random_state=0)
+    assert np.all(np.isfinite(result.importances_mean))
