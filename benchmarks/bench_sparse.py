@@ -19,7 +19,8 @@ fitted on the sparse modality and on the same modality densified, seeds 0,
 1, 2; test accuracy. With ``standardize=True`` (the default) the sparse
 modality is scaled without centring and the densified one centred too, so
 the two differ by that shift; with ``standardize=False`` (``--standardize
-1,0`` adds it) they are the same model. The sizes are scaled down from
+1,0`` adds it) they are the same model but for beta, which ``beta="auto"``
+estimates from the TruncatedSVD view of the sparse modality. The sizes are scaled down from
 3,000 rows and 100 epochs to finish in minutes on one busy core.
 
 Each part runs in a subprocess of its own (its own peak memory). The table
