@@ -20,13 +20,16 @@ fitted on the sparse modality and on the same modality densified, seeds 0,
 modality is scaled without centring and the densified one centred too, so
 the two differ by that shift; with ``standardize=False`` (``--standardize
 1,0`` adds it) they are the same model but for beta, which ``beta="auto"``
-estimates from the TruncatedSVD view of the sparse modality. The sizes are scaled down from
-3,000 rows and 100 epochs to finish in minutes on one busy core.
+estimates from the TruncatedSVD view of the sparse modality. The sizes are
+scaled down from 3,000 rows and 100 epochs to finish in minutes on one busy
+core.
 
 Each part runs in a subprocess of its own (its own peak memory). The table
 is printed and written to ``benchmarks/results/sparse.md``.
 
 Run:  OMP_NUM_THREADS=1 python benchmarks/bench_sparse.py
+      OMP_NUM_THREADS=1 python benchmarks/bench_sparse.py --part small --standardize 1,0 \
+          --out benchmarks/results/sparse_small.md
 """
 
 import argparse
