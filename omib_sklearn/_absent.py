@@ -2,7 +2,8 @@
 
 A modality is absent from a row when its block is entirely NaN in that row,
 or from every row when it is given as None (or, after fit, left out of a
-dict). :func:`check_modalities_masked` returns the arrays with zeros in the
+dict). A sparse modality is absent only from every row (None, or left out
+of a dict); NaN in it is an error. :func:`check_modalities_masked` returns the arrays with zeros in the
 absent blocks and the mask of present modalities, which travels with the
 batches (:func:`mask_entry`) to the fusion's key-padding mask and the
 per-modality loss weights.
@@ -15,6 +16,7 @@ import numpy as np
 from ._container import default_names, num_rows
 from ._input_checks import check_modalities
 from ._input_forms import check_n_modalities
+from ._sparse import empty_csr, is_sparse
 
 
 class ModalityArrays(list):
@@ -41,12 +43,16 @@ def check_modalities_masked(estimator, X, *, reset):
     block that is NaN only in part, for a row without any modality, and in
     fit for a modality absent from every row.
     """
-    X = _fill_absent(estimator, X, reset=reset)
+    X, absent_everywhere = _fill_absent(estimator, X, reset=reset)
     arrays = check_modalities(estimator, X, reset=reset, allow_nan=True)
     names = estimator.modality_names_
     n = arrays[0].shape[0]
     present = np.ones((n, len(arrays)), dtype=bool)
+    present[:, absent_everywhere] = False
     for i, (a, name) in enumerate(zip(arrays, names)):
+        if is_sparse(a):
+            # NaN in a sparse modality is refused by check_modalities.
+            continue
         nan = np.isnan(a.reshape(n, -1))
         if not nan.any():
             continue
@@ -83,20 +89,24 @@ def check_modalities_masked(estimator, X, *, reset):
 
 def _fill_absent(estimator, X, *, reset):
     """X with NaN blocks for the modalities given as None (in a list, tuple
-    or dict) and, after fit, for the fitted modalities a dict lacks."""
+    or dict) and, after fit, for the fitted modalities a dict lacks, and the
+    positions (in fit order) of the modalities absent from every row.
+
+    A modality that was sparse at fit gets an all-zero sparse block instead
+    (never a dense one of its width), listed among those positions."""
     if isinstance(X, (list, tuple)):
         given = list(enumerate(X))
     elif isinstance(X, Mapping):
         given = list(X.items())
     else:
-        return X
+        return X, []
     missing_keys = []
     if isinstance(X, Mapping) and not reset and all(str(k) in estimator.modality_names_ for k in X):
         # Unknown names are reported by check_modalities, with the missing ones.
         missing_keys = [n for n in estimator.modality_names_ if n not in X]
     nones = [k for k, a in given if a is None]
     if not nones and not missing_keys:
-        return X
+        return X, []
     label = (lambda k: default_names(k + 1)[k]) if isinstance(X, (list, tuple)) else str
     if reset:
         raise ValueError(
@@ -116,6 +126,8 @@ def _fill_absent(estimator, X, *, reset):
     out = {} if isinstance(X, Mapping) else [None] * len(X)
     for k, a in given:
         out[k] = a
+    sparse = getattr(estimator, "modality_sparse_", None) or [False] * len(fitted)
+    absent_everywhere = []
     for k in nones + missing_keys:
         if isinstance(X, (list, tuple)):
             position = k
@@ -124,6 +136,10 @@ def _fill_absent(estimator, X, *, reset):
         else:
             continue  # an unknown name: check_modalities reports it
         shape = estimator.modality_shapes_[position]
+        if sparse[position]:
+            out[k] = empty_csr(n, shape[0])
+            absent_everywhere.append(position)
+            continue
         block = np.full((n, *shape), np.nan, dtype=np.float32)
         columns = estimator.modality_feature_names_[position]
         if columns is not None and len(shape) == 1:
@@ -131,7 +147,7 @@ def _fill_absent(estimator, X, *, reset):
 
             block = pd.DataFrame(block, columns=columns)
         out[k] = block
-    return type(X)(out) if isinstance(X, tuple) else out
+    return (type(X)(out) if isinstance(X, tuple) else out), absent_everywhere
 
 
 def mask_entry(arrays):
@@ -155,6 +171,7 @@ def complete_rows(arrays):
             f"beta='auto' estimates the information on the rows with every modality "
             f"present, and only {int(rows.sum())} row(s) have them all; pass a float beta."
         )
+    rows = np.flatnonzero(rows)
     return [a[rows] for a in arrays]
 
 

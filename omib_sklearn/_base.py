@@ -27,6 +27,7 @@ from ._information import beta_bounds, estimate_information, information_views, 
 from ._objective import PhaseObjective
 from ._phase import Phase
 from ._row_plan import RowPlan, plan_rows
+from ._sparse import as_table, is_sparse, sparse_scale
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from .nn import OMIBModule
 from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, input_key, slice_members
@@ -186,7 +187,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         with self._torch_seeded(seed):
             with self._timed("beta"):
                 self._choose_beta(arrays, rng)
-            plan = self._plan_rows(target, len(arrays[0]), rng)
+            plan = self._plan_rows(target, arrays[0].shape[0], rng)
             self._train(arrays, target, weight, plan, seed,
                         {"warmup": self.warmup_epochs, "main": self.max_epochs})
             self._close_validation(plan)
@@ -407,7 +408,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             if phase.value in self.best_epochs_ else 0
             for phase in Phase
         }
-        every_row = RowPlan("none", [np.arange(len(arrays[0]))])
+        every_row = RowPlan("none", [np.arange(arrays[0].shape[0])])
         with self._timed("refit"):
             try:
                 self._train(arrays, target, weight, every_row, seed, epochs, log=False)
@@ -425,7 +426,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                     "held-out rows."
                 ) from e
         if self.verbose:
-            print(f"[OMIB] refit on all {len(arrays[0])} rows for the epochs early stopping "
+            print(f"[OMIB] refit on all {arrays[0].shape[0]} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
                   f"{self.fit_times_['refit']:.1f} s")
 
@@ -457,13 +458,18 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             # Each network is standardized with the (weighted) mean and std
             # of its own training rows where the modality is present: per
             # feature, or over all entries of an N-D modality (one mean and
-            # std, whatever its layout).
-            w = train.weight if train.weight is not None else torch.ones(len(arrays[0]))
+            # std, whatever its layout). A sparse modality is scaled by its
+            # std without centring, so that its zeros stay zeros.
+            w = train.weight if train.weight is not None else torch.ones(arrays[0].shape[0])
             present = train.inputs.get("mask")
             shifts, scales = [], []
             for i in range(len(arrays)):
                 x = train.inputs[input_key(i)]
                 wi = w if present is None else w * present[:, i].to(w.dtype)
+                if is_sparse(x):
+                    scales.append(sparse_scale(x, train.rows, wi.numpy()))
+                    shifts.append(torch.zeros_like(scales[-1]))
+                    continue
                 nd = x.dim() > 2
                 x = x.reshape(len(x), -1)
                 mean, std = [], []
@@ -558,7 +564,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         latent_dim), for validated X."""
         check_is_fitted(self, "net_")
         arrays = check_modalities_masked(self, X, reset=False)
-        inputs = {input_key(i): torch.as_tensor(a) for i, a in enumerate(arrays)}
+        inputs = {input_key(i): as_table(a) for i, a in enumerate(arrays)}
         present = arrays.present
         y_hat, xi = self.net_.infer_members(
             inputs, mask=None if present is None else torch.as_tensor(present)
@@ -571,7 +577,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         check_is_fitted(self, "net_")
         arrays = check_modalities_masked(self, X, reset=False)
         if arrays.present is None:
-            return np.ones((len(arrays[0]), len(arrays)), dtype=bool)
+            return np.ones((arrays[0].shape[0], len(arrays)), dtype=bool)
         return arrays.present
 
     # -- hooks for the tasks ---------------------------------------------------

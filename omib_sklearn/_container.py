@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 
 __all__ = ["Modalities"]
 
@@ -146,9 +147,13 @@ def num_rows(a, name):
     return int(shape[0])
 
 def take_rows(a, key):
-    """Rows ``key`` (a slice or indices) of one modality, a DataFrame's by position."""
+    """Rows ``key`` (a slice or indices) of one modality, a DataFrame's by
+    position; a sparse matrix's as CSR rows (COO and other formats have no
+    row indexing)."""
     if hasattr(a, "iloc"):
         return a.iloc[key]
+    if sp.issparse(a) and a.format not in ("csr", "csc"):
+        a = a.tocsr()
     if isinstance(key, slice):
         return a[key]
     return a[np.asarray(key)]

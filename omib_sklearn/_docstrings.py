@@ -266,6 +266,9 @@ ATTRIBUTES = """\
     modality_shapes_ : list of tuple of int
         Shape of one row of each modality, ``(n_features,)`` for a 2-D one;
         checked at predict time.
+    modality_sparse_ : list of bool
+        Whether each modality was a ``scipy.sparse`` matrix at fit (kept
+        sparse, scaled without centring; see ``docs/sparse.md``).
     n_samples_per_modality_ : ndarray of shape (n_modalities,)
         Number of training rows in which each modality was present (not
         entirely NaN).

@@ -32,6 +32,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array
 
 from ._compat import Interval
+from ._sparse import is_sparse, reduce_for_information
 from .nn._mine import train_mine
 
 __all__ = [
@@ -462,9 +463,19 @@ def information_views(arrays, max_features=MAX_INFORMATION_FEATURES):
     principal components by variance); principal-component scores would be
     standardized to unit variance each, and every kept component would then
     count as a full-variance channel.
+
+    A sparse modality (tens of thousands of columns of text, say) is reduced
+    to at most :data:`~omib_sklearn._sparse.SVD_COMPONENTS` columns, the
+    scores of a ``TruncatedSVD`` fitted on the rows given (the complete
+    ones), which keep the variance of each component; it is never densified
+    whole (its dense rows are used only when it has no more columns than
+    that).
     """
     views = []
     for a in arrays:
+        if is_sparse(a):
+            views.append(reduce_for_information(a))
+            continue
         if a.ndim > 2:
             a = a.reshape(len(a), -1)
             if a.shape[1] > max_features:

@@ -6,7 +6,8 @@ the estimator at fit (names, widths, row shapes, column names) and compares
 it after. In the multimodal forms, a modality with a user encoder (the
 estimator's ``encoders`` parameter) may be an N-D array ``(n_samples,
 ...)``, such as images ``(n, C, H, W)``; its row shape is recorded at fit
-and checked at predict.
+and checked at predict. A ``scipy.sparse`` modality becomes a float32 CSR
+matrix and stays sparse (:mod:`omib_sklearn._sparse`).
 """
 
 import math
@@ -25,6 +26,7 @@ from ._input_forms import (
     modality_feature_names,
     split_modalities,
 )
+from ._sparse import as_csr_float32, is_sparse
 
 
 def check_modalities(estimator, X, *, reset, allow_nan=False):
@@ -46,12 +48,19 @@ def check_modalities(estimator, X, *, reset, allow_nan=False):
         _check_2d(X, "X")
         arr = validate_data(
             estimator, X, reset=reset, dtype=[np.float64, np.float32],
-            ensure_all_finite="allow-nan" if allow_nan else True,
+            accept_sparse=["csr", "csc", "coo"],
+            ensure_all_finite=False if is_sparse(X) else "allow-nan" if allow_nan else True,
             ensure_min_samples=2 if reset else 1,
         )
         fitted_columns = getattr(estimator, "feature_names_in_", None)
         blocks = column_blocks(spec, arr.shape[1], fitted_columns)
-        arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
+        if is_sparse(arr):
+            # Column blocks of one sparse matrix: each a sparse modality.
+            arr = arr.tocsc()
+            names = default_names(len(blocks))
+            arrays = [as_csr_float32(arr[:, idx], name) for idx, name in zip(blocks, names)]
+        else:
+            arrays = [np.asarray(arr[:, idx], dtype=np.float32) for idx in blocks]
         names = default_names(len(arrays))
         columns = [None if fitted_columns is None else fitted_columns[idx] for idx in blocks]
         if not reset:
@@ -64,7 +73,7 @@ def check_modalities(estimator, X, *, reset, allow_nan=False):
                 "it must be None when X is already a list, dict or Modalities."
             )
         for a, name in zip(arrays_in, names):
-            if len(getattr(a, "shape", ())) < 3:
+            if not is_sparse(a) and len(getattr(a, "shape", ())) < 3:
                 _check_2d(a, f"Modality {name!r}")
         check_same_rows(arrays_in, names)
         if not reset:
@@ -72,7 +81,10 @@ def check_modalities(estimator, X, *, reset, allow_nan=False):
                 order = match_by_name(estimator, names)
                 arrays_in, names = [arrays_in[i] for i in order], [names[i] for i in order]
             check_n_modalities(estimator, len(arrays_in))
-        columns = [modality_feature_names(a, name) for a, name in zip(arrays_in, names)]
+        columns = [
+            None if is_sparse(a) else modality_feature_names(a, name)
+            for a, name in zip(arrays_in, names)
+        ]
         if not reset:
             check_feature_names(estimator, names, columns)
         arrays = [
@@ -91,11 +103,12 @@ def check_modalities(estimator, X, *, reset, allow_nan=False):
         estimator.modality_names_ = list(names)
         estimator.n_features_per_modality_ = widths
         estimator.modality_shapes_ = shapes
+        estimator.modality_sparse_ = [bool(is_sparse(a)) for a in arrays]
         estimator.modality_feature_names_ = columns
     else:
         _check_shapes(estimator, names, shapes)
         _check_widths(estimator, names, widths)
-    return [np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
+    return [a if is_sparse(a) else np.ascontiguousarray(a, dtype=np.float32) for a in arrays]
 
 def _check_2d(a, label):
     """A short error for an array that is not 2-D; ``label`` names it.
@@ -146,7 +159,11 @@ def _as_float32(a, name, *, min_samples, allow_nan=False):
     return arr
 
 def _as_float32_nd(a, name, *, min_samples, allow_nan=False):
-    """:func:`_as_float32` for 2-D and N-D modalities (checked flattened)."""
+    """:func:`_as_float32` for 2-D and N-D modalities (checked flattened);
+    a sparse modality becomes a new float32 CSR matrix
+    (:func:`~omib_sklearn._sparse.as_csr_float32`)."""
+    if is_sparse(a):
+        return as_csr_float32(a, name, min_samples=min_samples)
     shape = getattr(a, "shape", None)
     if shape is None or len(shape) < 3:
         return _as_float32(a, name, min_samples=min_samples, allow_nan=allow_nan)

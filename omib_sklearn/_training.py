@@ -29,6 +29,7 @@ from torch.optim.swa_utils import AveragedModel
 from ._absent import split_mask
 from ._callbacks import StopPhase
 from ._phase import Phase
+from ._sparse import as_table, chunk_rows, n_rows, take_dense
 from .nn._modules import input_key
 
 
@@ -45,7 +46,8 @@ class MemberRows(Dataset):
     Parameters
     ----------
     X : dict of str to ndarray of shape (n_samples, n_features_i)
-        The modalities.
+        The modalities; a sparse one as a float32 CSR matrix, kept sparse
+        (each batch densifies its own rows only).
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
     rows : list of ndarray of int
         The rows of each member (its training or its held-out rows).
@@ -54,7 +56,7 @@ class MemberRows(Dataset):
 
     Attributes
     ----------
-    inputs : dict of str to tensor
+    inputs : dict of str to tensor or scipy.sparse.csr_matrix
         The modalities (every row of the table).
     target : tensor or None
         The targets (every row of the table).
@@ -62,7 +64,7 @@ class MemberRows(Dataset):
 
     # skorch's Dataset.__init__ is not called: the table is kept as given.
     def __init__(self, X, y, rows, weight=None):
-        self.inputs = {k: torch.as_tensor(v) for k, v in X.items()}
+        self.inputs = {k: as_table(v) for k, v in X.items()}
         self.target = None if y is None else torch.as_tensor(y)
         self.rows = [torch.as_tensor(np.asarray(r), dtype=torch.long) for r in rows]
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
@@ -94,7 +96,7 @@ class MemberRows(Dataset):
 class MemberBatches:
     """Yields ``(x, (y, w))``: for each modality the rows of one batch per
     member, ``(K, b, n_features)``, their targets and their loss weights
-    ``(K, b)``.
+    ``(K, b)``. The rows of a sparse modality are densified batch by batch.
 
     A member with fewer rows than the largest one is padded with weight 0, so
     that every epoch is exactly one pass over each member's rows.
@@ -125,7 +127,7 @@ class MemberBatches:
             w = real[:, start:start + self.batch_size]
             if data.weight is not None:
                 w = w * data.weight[idx]
-            xb = {k: v[idx] for k, v in data.inputs.items()}
+            xb = {k: take_dense(v, idx) for k, v in data.inputs.items()}
             yb = None if data.target is None else data.target[idx]
             yield xb, (yb, w)
 
@@ -382,13 +384,17 @@ class OMIBNet(NeuralNet):
         """``(y_hat, xi)`` of every member on the rows of ``X`` (a dict of
         ``(n, p)`` tensors), shapes ``(K, n, out_dim)`` and ``(K, n, k)``;
         zeta_i = mu_i. ``mask``, ``(n, n_modalities)``, is nonzero where a
-        modality is present (None: every modality present)."""
+        modality is present (None: every modality present). A sparse
+        modality (a CSR matrix) is densified chunk by chunk, in chunks small
+        enough for its width (:func:`~omib_sklearn._sparse.chunk_rows`)."""
         self._set_training(False)
-        n = len(next(iter(X.values())))
+        n = n_rows(next(iter(X.values())))
+        chunk_size = chunk_rows(list(X.values()), self.module_.n_members, chunk_size)
         outs, xis = [], []
         with torch.no_grad():
             for start in range(0, n, chunk_size):
-                xb = {k: v[start:start + chunk_size].to(self.device) for k, v in X.items()}
+                rows = slice(start, start + chunk_size)
+                xb = {k: take_dense(v, rows).to(self.device) for k, v in X.items()}
                 mb = None if mask is None else mask[start:start + chunk_size].to(self.device)
                 y_hat, xi = self.module_(**xb, mask=mb)
                 outs.append(y_hat.cpu())
@@ -407,11 +413,14 @@ class OMIBNet(NeuralNet):
         order = torch.stack([
             torch.cat([r, r[:1].expand(n - len(r))]) if n > len(r) else r for r in dataset.rows
         ])
+        chunk_size = chunk_rows(list(dataset.inputs.values()), dataset.n_members, chunk_size)
         outs = []
         with torch.no_grad(), self.averaged_weights():
             for start in range(0, n, chunk_size):
                 idx = order[:, start:start + chunk_size]
-                xb, mask = split_mask({k: v[idx].to(self.device) for k, v in dataset.inputs.items()})
+                xb, mask = split_mask({
+                    k: take_dense(v, idx).to(self.device) for k, v in dataset.inputs.items()
+                })
                 outs.append(self.module_(**xb, mask=mask)[0])
         return torch.cat(outs, dim=1)
 

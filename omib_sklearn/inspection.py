@@ -3,11 +3,12 @@
 from collections.abc import Mapping
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.utils import Bunch, check_random_state
 
-from ._container import Modalities, default_names
+from ._container import Modalities, default_names, take_rows
 from ._input_forms import column_blocks, split_modalities
 
 __all__ = ["modality_importance"]
@@ -132,7 +133,9 @@ class _Masker:
         else:
             arrays, self.names = parts
             self.blocks = None
-            self.n_samples = next(len(a) for a in arrays if a is not None)
+            self.n_samples = next(
+                a.shape[0] if sp.issparse(a) else len(a) for a in arrays if a is not None
+            )
         self.n_modalities = len(self.names)
 
     def rows(self, X, rows):
@@ -154,6 +157,10 @@ class _Masker:
             return out
         if isinstance(X, Modalities):
             data = list(X.data)
+            if sp.issparse(data[m]) and not self.use_nan:
+                # NaN cannot mark a sparse modality absent: None, in a dict.
+                data[m] = None
+                return dict(zip(X.names, data))
             data[m] = _nan_like(data[m])
             return Modalities(data, names=list(X.names))
         if isinstance(X, Mapping):
@@ -180,8 +187,8 @@ def _parts_with_none(X):
 def _take(a, rows):
     if a is None:
         return None
-    if hasattr(a, "iloc"):
-        return a.iloc[rows]
+    if hasattr(a, "iloc") or sp.issparse(a):
+        return take_rows(a, rows)
     return np.asarray(a)[rows]
 
 
