@@ -1,9 +1,9 @@
 """Compare OMIB between two runs of ``suite.py`` on the splits both ran.
 
 Prints one Markdown table: per row, the splits in common, OMIB's mean score
-and fit seconds in each run, the linear baseline (LogisticRegressionCV,
-RidgeCV or OneClassSVM, from the second run) on the same splits, and OMIB's
-rank among all columns of the second run.
+(and its spread over the splits) and fit seconds in each run, the mean
+paired difference with its standard error, the strongest other column on
+the same splits (from either run), and OMIB's rank among all columns.
 
 Run:  python benchmarks/compare.py BEFORE.json AFTER.json [AFTER2.json ...]
 (several AFTER files are merged, e.g. a quick run and a run of more rows;
@@ -45,34 +45,42 @@ def main(before_path, *after_paths):
     before = load([before_path])
     after = load(after_paths)
     ran = {row for row, column in after if column == "OMIB"}
-    print("| data | splits | OMIB before | OMIB after | baseline | after - baseline "
-          "| rank after | seconds before | seconds after |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("| data | splits | OMIB before | OMIB after (+- std) | after - before (+- SE) "
+          "| best baseline | after - best | rank after | seconds before | seconds after |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for spec in ROWS:
         row = spec.name
         if row not in ran:
             continue
         new = after[(row, "OMIB")]
         old = before.get((row, "OMIB"), {})
-        base_name = BASELINE[spec.task]
-        base = {**before.get((row, base_name), {}), **after.get((row, base_name), {})}
-        splits = sorted(set(new) & set(base))
+        splits = sorted(set(new) & set(old)) if old else sorted(new)
         if not splits:
             continue
-
         columns = {c for (r, c) in after if r == row} | {c for (r, c) in before if r == row}
         means = {}
-        for c in columns:
+        for c in columns - {"OMIB"}:
             table = {**before.get((row, c), {}), **after.get((row, c), {})}
             m = mean(table, 0, splits)
             if np.isfinite(m):
                 means[c] = m
-        rank = 1 + sum(v > means["OMIB"] + 1e-12 for c, v in means.items() if c != "OMIB")
+        new_scores = np.array([new[s][0] for s in splits])
+        after_mean = new_scores.mean()
+        best = max(means, key=means.get) if means else None
+        rank = 1 + sum(v > after_mean + 1e-12 for v in means.values())
         fmt = "{:.4f}".format
-        print(f"| {row} | {len(splits)} | {fmt(mean(old, 0, splits)) if old else 'error'} "
-              f"| {fmt(mean(new, 0, splits))} | {base_name} {fmt(mean(base, 0, splits))} "
-              f"| {100 * (mean(new, 0, splits) - mean(base, 0, splits)):+.2f} | {rank} "
-              f"| {mean(old, 1, splits):.1f} | {mean(new, 1, splits):.1f} |")
+        if old:
+            diff = new_scores - np.array([old[s][0] for s in splits])
+            se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
+            change = f"{100 * diff.mean():+.2f} +- {100 * se:.2f}"
+            before_text, seconds_before = fmt(mean(old, 0, splits)), f"{mean(old, 1, splits):.1f}"
+        else:
+            change, before_text, seconds_before = "-", "-", "-"
+        best_text = f"{best} {fmt(means[best])}" if best else "-"
+        gap = f"{100 * (after_mean - means[best]):+.2f}" if best else "-"
+        print(f"| {row} | {len(splits)} | {before_text} | {fmt(after_mean)} +- "
+              f"{fmt(new_scores.std())} | {change} | {best_text} | {gap} | {rank} "
+              f"| {seconds_before} | {mean(new, 1, splits):.1f} |")
 
 
 if __name__ == "__main__":

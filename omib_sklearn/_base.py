@@ -597,6 +597,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.device != "cpu"
+        tags.input_tags.sparse = True  # scipy.sparse modalities (docs/sparse.md)
         return tags
 
     # -- scikit-learn compatibility ---------------------------------------------

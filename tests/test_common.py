@@ -24,11 +24,12 @@ CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3, "ma
 # The checks expected to fail, with their reason (also in
 # docs/sklearn_compatibility.md).
 _WEIGHTS = {
-    "check_sample_weight_equivalence_on_dense_data": (
+    f"check_sample_weight_equivalence_on_{kind}_data": (
         "an integer weight w scales a row's loss by w; it is not the same as "
         "w copies of the row in the mini-batches of stochastic training (as "
         "for MLPClassifier and SGDClassifier)"
-    ),
+    )
+    for kind in ("dense", "sparse")
 }
 _ROUNDING = {
     "check_methods_subset_invariance": (
