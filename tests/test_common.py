@@ -19,7 +19,7 @@ from omib_sklearn import OMIBAnomalyDetector, OMIBClassifier, OMIBRegressor
 # blobs, check_regressors_train for R^2 > 0.5). beta="auto" is covered by the
 # other test modules.
 CHECK_PARAMS = {**FAST, "beta": 1e-3, "lr": 1e-2, "input_weight_decay": 0.3, "max_epochs": 4,
-                "batch_size": 32, "random_state": 0}
+                "batch_size": 32, "head_hidden": 16, "random_state": 0}
 
 # The checks expected to fail, with their reason (also in
 # docs/sklearn_compatibility.md).

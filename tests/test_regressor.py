@@ -10,7 +10,7 @@ from sklearn.metrics import r2_score
 from omib_sklearn import OMIBRegressor
 
 FAST = dict(n_estimators=1, max_epochs=3, warmup_epochs=1, mine_steps=10, encoder_hidden=(16,),
-            embedding_dim=16, latent_dim=8, n_heads=2, batch_size=64)
+            embedding_dim=16, latent_dim=8, n_heads=2, head_hidden=16, batch_size=64)
 
 
 def make_data(n=300, seed=0):
