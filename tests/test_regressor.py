@@ -41,7 +41,7 @@ def test_recovers_linear_plus_nonlinear_target():
     X, y = make_data(800, seed=1)
     Xtr, Xte = [x[:500] for x in X], [x[500:] for x in X]
     reg = OMIBRegressor(beta=1e-3, early_stopping=False, random_state=0,
-                        **{**FAST, "max_epochs": 5, "lr": 1e-2, "encoder_hidden": (32,),
+                        **{**FAST, "max_epochs": 5, "lr": 1e-2, "encoder_hidden": (32,), "head_hidden": 0,
                            "embedding_dim": 32})
     reg.fit(Xtr, y[:500])
     assert r2_score(y[500:], reg.predict(Xte)) > 0.88
