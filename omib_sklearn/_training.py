@@ -93,6 +93,13 @@ class MemberRows(Dataset):
         raise TypeError("MemberRows is read in stacked batches by MemberBatches")
 
 
+def padded_rows(rows, n):
+    """A member's row indices padded to ``n`` by repeating its first row
+    (padding rows get weight 0 in training and are dropped in scoring)."""
+    pad = n - len(rows)
+    return torch.cat([rows, rows[:1].expand(pad)]) if pad else rows
+
+
 class MemberBatches:
     """Yields ``(x, (y, w))``: for each modality the rows of one batch per
     member, ``(K, b, n_features)``, their targets and their loss weights
@@ -120,7 +127,7 @@ class MemberBatches:
                 r = r[torch.randperm(len(r), generator=self.generator)]
             pad = n - len(r)
             real.append(torch.cat([torch.ones(len(r)), torch.zeros(pad)]))
-            order.append(torch.cat([r, r[:1].expand(pad)]) if pad else r)
+            order.append(padded_rows(r, n))
         order, real = torch.stack(order), torch.stack(real)
         for start in range(0, n, self.batch_size):
             idx = order[:, start:start + self.batch_size]
@@ -410,9 +417,7 @@ class OMIBNet(NeuralNet):
         ``len(dataset.rows[k])`` rows valid (the others pad)."""
         self._set_training(False)
         n = len(dataset)
-        order = torch.stack([
-            torch.cat([r, r[:1].expand(n - len(r))]) if n > len(r) else r for r in dataset.rows
-        ])
+        order = torch.stack([padded_rows(r, n) for r in dataset.rows])
         chunk_size = chunk_rows(list(dataset.inputs.values()), dataset.n_members, chunk_size)
         outs = []
         with torch.no_grad(), self.averaged_weights():
