@@ -20,6 +20,7 @@ import torch
 from _common import sim_split
 
 from omib_sklearn import OMIBClassifier
+from omib_sklearn._data import Batch, ModalityData
 from omib_sklearn._row_plan import plan_rows
 from omib_sklearn._training import MemberBatches, MemberRows
 
@@ -52,7 +53,7 @@ class StackedRows(torch.utils.data.Dataset):
         w = self.real[:, positions]
         if self.data.weight is not None:
             w = w * self.data.weight[idx]
-        return {k: v[idx] for k, v in self.data.inputs.items()}, (self.data.target[idx], w)
+        return Batch([v[idx] for v in self.data.inputs], None, self.data.target[idx], w)
 
 
 def seconds_per_epoch(make_batches, epochs):
@@ -75,7 +76,7 @@ def main():
     plan = plan_rows(len(ytr), ytr, n_estimators=5, early_stopping=True,
                      validation_fraction=0.1, refit=True, stratify=True,
                      random_state=np.random.RandomState(0))
-    data = MemberRows({f"m{i}": x for i, x in enumerate(Xtr)}, ytr, plan.train)
+    data = MemberRows(ModalityData(list(Xtr)), ytr, plan.train)
     batch_size = 128
 
     iterator = MemberBatches(data, batch_size, shuffle=True, seed=0)

@@ -19,7 +19,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
-from ._absent import check_modalities_masked, complete_rows, mask_entry
+from ._absent import check_modalities_masked, complete_rows
 from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
@@ -30,7 +30,7 @@ from ._row_plan import RowPlan, plan_rows
 from ._sparse import as_table, is_sparse, sparse_scale
 from ._training import MemberRows, OMIBNet, fused_adam_supported
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, input_key, slice_members
+from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, slice_members
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -180,18 +180,18 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self : object
             The fitted estimator.
         """
-        arrays, target, weight = self._check_fit_input(X, y, sample_weight)
+        data, target, weight = self._check_fit_input(X, y, sample_weight)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.fit_times_ = {}
         with self._torch_seeded(seed):
             with self._timed("beta"):
-                self._choose_beta(arrays, rng)
-            plan = self._plan_rows(target, arrays[0].shape[0], rng)
-            self._train(arrays, target, weight, plan, seed,
+                self._choose_beta(data, rng)
+            plan = self._plan_rows(target, data.n_samples, rng)
+            self._train(data, target, weight, plan, seed,
                         {"warmup": self.warmup_epochs, "main": self.max_epochs})
             self._close_validation(plan)
-            self._refit(arrays, target, weight, plan, seed)
+            self._refit(data, target, weight, plan, seed)
         self._collect_fitted_attributes()
         return self
 
@@ -218,11 +218,11 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
     def _check_fit_input(self, X, y, sample_weight):
         """Stage 1: the modalities, the target and the row weights, checked
         before anything trains."""
-        arrays = check_modalities_masked(self, X, reset=True)
-        target = self._check_target(y, arrays[0].shape[0])
-        weight = self._check_weights(sample_weight, arrays[0], target)
+        data = check_modalities_masked(self, X, reset=True)
+        target = self._check_target(y, data.n_samples)
+        weight = self._check_weights(sample_weight, data.arrays[0], target)
         self._check_hyperparameters()
-        return arrays, target, weight
+        return data, target, weight
 
     @contextmanager
     def _torch_seeded(self, seed):
@@ -265,16 +265,15 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             return (int(self.head_hidden),) if self.head_hidden else ()
         return tuple(int(w) for w in self.head_hidden)
 
-    def _choose_beta(self, arrays, rng):
+    def _choose_beta(self, data, rng):
         """Stage 2: MINE estimates, the bounds [M_l, M_u], and beta."""
         if self.beta != "auto":
             self.information_ = None
             self.beta_bounds_ = None
             self.beta_ = float(self.beta)
             return
-        arrays = complete_rows(arrays)
         est = estimate_information(
-            information_views(arrays), method=self.information, noise_std=self.info_noise,
+            information_views(complete_rows(data)), method=self.information, noise_std=self.info_noise,
             n_steps=self.mine_steps, random_state=rng, device=self.device,
         )
         for message in est.repairs:
@@ -336,15 +335,13 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Hook of the classifier (``class_weight``)."""
         return weight
 
-    def _train(self, arrays, target, weight, plan, seed, epochs, log=True):
+    def _train(self, data, target, weight, plan, seed, epochs, log=True):
         """Stages 4 and 5: build the networks, then run the warm-up and the
         main phase for at most ``epochs[phase]`` epochs each, timed in
         ``fit_times_`` when ``log``."""
-        X = {input_key(i): a for i, a in enumerate(arrays)}
-        X.update(mask_entry(arrays))
-        train = MemberRows(X, target, plan.train, weight)
-        valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
-        self.net_ = self._build_net(arrays, train, valid, seed, log=log)
+        train = MemberRows(data, target, plan.train, weight)
+        valid = None if plan.valid is None else MemberRows(data, target, plan.valid, weight)
+        self.net_ = self._build_net(data, train, valid, seed, log=log)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
                 self._run_phase(phase, train, epochs[phase.value])
@@ -393,7 +390,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 ConvergenceWarning, stacklevel=4,
             )
 
-    def _refit(self, arrays, target, weight, plan, seed):
+    def _refit(self, data, target, weight, plan, seed):
         """Stage 6: with ``plan.refit``, train one network from scratch on
         every row for the epochs that early stopping chose (the median over
         the folds of a cross-validation; Goodfellow et al., 2016, Algorithm
@@ -408,10 +405,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             if phase.value in self.best_epochs_ else 0
             for phase in Phase
         }
-        every_row = RowPlan("none", [np.arange(arrays[0].shape[0])])
+        every_row = RowPlan("none", [np.arange(data.n_samples)])
         with self._timed("refit"):
             try:
-                self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+                self._train(data, target, weight, every_row, seed, epochs, log=False)
             except (KeyError, SkorchException) as e:
                 # skorch's history raises a KeyError for a key no epoch
                 # recorded (Checkpoint turns it into a SkorchException): a
@@ -426,7 +423,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                     "held-out rows."
                 ) from e
         if self.verbose:
-            print(f"[OMIB] refit on all {arrays[0].shape[0]} rows for the epochs early stopping "
+            print(f"[OMIB] refit on all {data.n_samples} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
                   f"{self.fit_times_['refit']:.1f} s")
 
@@ -447,24 +444,21 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             bias=task.bias, stochastic=task.stochastic,
         )
 
-    def _build_net(self, arrays, train, valid, seed, log=True):
+    def _build_net(self, data, train, valid, seed, log=True):
         from skorch.helper import predefined_split
 
         task = self._make_task()
-        module = self._make_module(
-            task, [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays], train.n_members
-        )
+        module = self._make_module(task, data.row_shapes, train.n_members)
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
             # of its own training rows where the modality is present: per
             # feature, or over all entries of an N-D modality (one mean and
             # std, whatever its layout). A sparse modality is scaled by its
             # std without centring, so that its zeros stay zeros.
-            w = train.weight if train.weight is not None else torch.ones(arrays[0].shape[0])
-            present = train.inputs.get("mask")
+            w = train.weight if train.weight is not None else torch.ones(data.n_samples)
+            present = train.present
             shifts, scales = [], []
-            for i in range(len(arrays)):
-                x = train.inputs[input_key(i)]
+            for i, x in enumerate(train.inputs):
                 wi = w if present is None else w * present[:, i].to(w.dtype)
                 if is_sparse(x):
                     scales.append(sparse_scale(x, train.rows, wi.numpy()))
@@ -563,11 +557,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         (n_networks, n_samples, out_dim) and (n_networks, n_samples,
         latent_dim), for validated X."""
         check_is_fitted(self, "net_")
-        arrays = check_modalities_masked(self, X, reset=False)
-        inputs = {input_key(i): as_table(a) for i, a in enumerate(arrays)}
-        present = arrays.present
+        data = check_modalities_masked(self, X, reset=False)
         y_hat, xi = self.net_.infer_members(
-            inputs, mask=None if present is None else torch.as_tensor(present)
+            [as_table(a) for a in data.arrays],
+            mask=None if data.present is None else torch.as_tensor(data.present),
         )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 
@@ -575,10 +568,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Which modalities each row of ``X`` has, bool (n_samples,
         n_modalities)."""
         check_is_fitted(self, "net_")
-        arrays = check_modalities_masked(self, X, reset=False)
-        if arrays.present is None:
-            return np.ones((arrays[0].shape[0], len(arrays)), dtype=bool)
-        return arrays.present
+        data = check_modalities_masked(self, X, reset=False)
+        if data.present is None:
+            return np.ones((data.n_samples, len(data.arrays)), dtype=bool)
+        return data.present
 
     # -- hooks for the tasks ---------------------------------------------------
     _stratify = False

@@ -23,14 +23,13 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset
 from torch.optim.swa_utils import AveragedModel
 
-from ._absent import split_mask
 from ._callbacks import StopPhase
+from ._data import Batch
 from ._phase import Phase
 from ._sparse import as_table, chunk_rows, n_rows, take_dense
-from .nn._modules import input_key
 
 
 class MemberRows(Dataset):
@@ -45,9 +44,10 @@ class MemberRows(Dataset):
 
     Parameters
     ----------
-    X : dict of str to ndarray of shape (n_samples, n_features_i)
-        The modalities; a sparse one as a float32 CSR matrix, kept sparse
-        (each batch densifies its own rows only).
+    data : ModalityData
+        The modalities (:class:`~omib_sklearn._data.ModalityData`); a sparse
+        one as a float32 CSR matrix, kept sparse (each batch densifies its
+        own rows only).
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
     rows : list of ndarray of int
         The rows of each member (its training or its held-out rows).
@@ -56,15 +56,18 @@ class MemberRows(Dataset):
 
     Attributes
     ----------
-    inputs : dict of str to tensor or scipy.sparse.csr_matrix
+    inputs : list of tensor or scipy.sparse.csr_matrix
         The modalities (every row of the table).
+    present : tensor of bool of shape (n_samples, n_modalities) or None
+        Which modalities each row has (None: every row has every modality).
     target : tensor or None
         The targets (every row of the table).
     """
 
     # skorch's Dataset.__init__ is not called: the table is kept as given.
-    def __init__(self, X, y, rows, weight=None):
-        self.inputs = {k: as_table(v) for k, v in X.items()}
+    def __init__(self, data, y, rows, weight=None):
+        self.inputs = [as_table(a) for a in data.arrays]
+        self.present = None if data.present is None else torch.as_tensor(data.present)
         self.target = None if y is None else torch.as_tensor(y)
         self.rows = [torch.as_tensor(np.asarray(r), dtype=torch.long) for r in rows]
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
@@ -101,9 +104,10 @@ def padded_rows(rows, n):
 
 
 class MemberBatches:
-    """Yields ``(x, (y, w))``: for each modality the rows of one batch per
-    member, ``(K, b, n_features)``, their targets and their loss weights
-    ``(K, b)``. The rows of a sparse modality are densified batch by batch.
+    """Yields a :class:`~omib_sklearn._data.Batch` per batch: for each
+    modality the rows of one batch per member, ``(K, b, n_features)``, their
+    mask of present modalities, their targets and their loss weights ``(K,
+    b)``. The rows of a sparse modality are densified batch by batch.
 
     A member with fewer rows than the largest one is padded with weight 0, so
     that every epoch is exactly one pass over each member's rows.
@@ -134,9 +138,12 @@ class MemberBatches:
             w = real[:, start:start + self.batch_size]
             if data.weight is not None:
                 w = w * data.weight[idx]
-            xb = {k: take_dense(v, idx) for k, v in data.inputs.items()}
-            yb = None if data.target is None else data.target[idx]
-            yield xb, (yb, w)
+            yield Batch(
+                inputs=[take_dense(v, idx) for v in data.inputs],
+                mask=None if data.present is None else data.present[idx],
+                y=None if data.target is None else data.target[idx],
+                weight=w,
+            )
 
 
 @functools.cache
@@ -335,23 +342,24 @@ class OMIBNet(NeuralNet):
             seed=self.iterator_seed + len(self.history),
         )
 
-    def infer(self, x, **fit_params):
-        """The phase's forward pass on a batch: ``forward_warmup`` or
-        ``forward_train`` of the module (a dict of outputs)."""
-        x = {k: v.to(self.device) for k, v in x.items()}
+    def infer(self, x, mask=None):
+        """The phase's forward pass on the inputs ``x`` of a batch (a list of
+        tensors) and their ``mask``: ``forward_warmup`` or ``forward_train``
+        of the module (a dict of outputs)."""
+        x = [v.to(self.device) for v in x]
+        mask = None if mask is None else mask.to(self.device)
         module = self.module_
         if (self.modality_dropout and self.phase is Phase.MAIN and module.training
                 and module.n_modalities > 1):
-            x = drop_modalities(x, module.n_modalities, self.modality_dropout)
+            mask = drop_modalities(x, mask, self.modality_dropout)
         forward = module.forward_warmup if self.phase is Phase.WARMUP else module.forward_train
-        inputs, mask = split_mask(x)
-        return forward(**inputs, mask=mask)
+        return forward(x, mask=mask)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The phase objective of each member ``(K,)`` for targets and row
-        weights ``y_true = (y, weight)``; records the mean KL terms."""
-        y, weight = y_true
-        y = None if y is None else y.to(self.device)
+    def get_loss(self, y_pred, y_true, X=None, training=False, *, weight):
+        """The phase objective of each member ``(K,)`` for targets
+        ``y_true`` and row weights ``weight`` ``(K, b)``; records the mean KL
+        terms."""
+        y = None if y_true is None else y_true.to(self.device)
         losses, kls = self.criterion_(
             y_pred, y, weight.to(self.device), module=self.module_, phase=self.phase,
             training=training,
@@ -362,21 +370,19 @@ class OMIBNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        out = self.infer(Xi)
-        losses = self.get_loss(out, yi, X=Xi, training=True)
+        out = self.infer(batch.inputs, batch.mask)
+        losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
         # Each member's gradient comes from its own loss only.
         losses.sum().backward()
         return {"loss": losses.detach().mean(), "y_pred": out.get("y_hat", out["trb"][0])}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
-        Xi, (yi, wi) = unpack_data(batch)
         with torch.no_grad():
-            out = self.infer(Xi)
-            losses = self.get_loss(out, (yi, wi), X=Xi, training=False)
-            wi = wi.to(self.device)
-            yi = None if yi is None else yi.to(self.device)
+            out = self.infer(batch.inputs, batch.mask)
+            losses = self.get_loss(out, batch.y, training=False, weight=batch.weight)
+            wi = batch.weight.to(self.device)
+            yi = None if batch.y is None else batch.y.to(self.device)
             scores = self.criterion_.score(out, yi, self.module_, phase=self.phase)
             weight = wi.sum(1)
         # Sums per member, so that early stopping divides by the weight of
@@ -388,22 +394,22 @@ class OMIBNet(NeuralNet):
 
     # -- inference ------------------------------------------------------------
     def infer_members(self, X, mask=None, chunk_size=4096):
-        """``(y_hat, xi)`` of every member on the rows of ``X`` (a dict of
+        """``(y_hat, xi)`` of every member on the rows of ``X`` (a list of
         ``(n, p)`` tensors), shapes ``(K, n, out_dim)`` and ``(K, n, k)``;
         zeta_i = mu_i. ``mask``, ``(n, n_modalities)``, is nonzero where a
         modality is present (None: every modality present). A sparse
         modality (a CSR matrix) is densified chunk by chunk, in chunks small
         enough for its width (:func:`~omib_sklearn._sparse.chunk_rows`)."""
         self._set_training(False)
-        n = n_rows(next(iter(X.values())))
-        chunk_size = chunk_rows(list(X.values()), self.module_.n_members, chunk_size)
+        n = n_rows(X[0])
+        chunk_size = chunk_rows(X, self.module_.n_members, chunk_size)
         outs, xis = [], []
         with torch.no_grad():
             for start in range(0, n, chunk_size):
                 rows = slice(start, start + chunk_size)
-                xb = {k: take_dense(v, rows).to(self.device) for k, v in X.items()}
-                mb = None if mask is None else mask[start:start + chunk_size].to(self.device)
-                y_hat, xi = self.module_(**xb, mask=mb)
+                xb = [take_dense(v, rows).to(self.device) for v in X]
+                mb = None if mask is None else mask[rows].to(self.device)
+                y_hat, xi = self.module_(xb, mask=mb)
                 outs.append(y_hat.cpu())
                 xis.append(xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
@@ -418,15 +424,14 @@ class OMIBNet(NeuralNet):
         self._set_training(False)
         n = len(dataset)
         order = torch.stack([padded_rows(r, n) for r in dataset.rows])
-        chunk_size = chunk_rows(list(dataset.inputs.values()), dataset.n_members, chunk_size)
+        chunk_size = chunk_rows(dataset.inputs, dataset.n_members, chunk_size)
         outs = []
         with torch.no_grad(), self.averaged_weights():
             for start in range(0, n, chunk_size):
                 idx = order[:, start:start + chunk_size]
-                xb, mask = split_mask({
-                    k: take_dense(v, idx).to(self.device) for k, v in dataset.inputs.items()
-                })
-                outs.append(self.module_(**xb, mask=mask)[0])
+                xb = [take_dense(v, idx).to(self.device) for v in dataset.inputs]
+                mask = None if dataset.present is None else dataset.present[idx].to(self.device)
+                outs.append(self.module_(xb, mask=mask)[0])
         return torch.cat(outs, dim=1)
 
     def _pooled(self, dataset, values):
@@ -465,15 +470,16 @@ class OMIBNet(NeuralNet):
         return self._pooled(X, task.predict_proba(self.member_outputs(X), self.module_))
 
 
-def drop_modalities(x, n_modalities, p):
-    """Modality dropout: the batch ``x`` with its mask (``x["mask"]``, ``(K,
-    b, M)``, present where True) updated so that each present modality of
-    each row is masked with probability ``p``. A row that would lose all its
-    modalities keeps one of its present ones, drawn at random."""
-    first = x[input_key(0)]
-    members, b = first.shape[:2]
-    device = first.device
-    present = x.get("mask")
+def drop_modalities(x, mask, p):
+    """Modality dropout: the mask ``(K, b, M)`` (present where True; None:
+    every modality present) of a batch with inputs ``x`` (a list of ``(K, b,
+    ...)`` tensors) updated so that each present modality of each row is
+    masked with probability ``p``. A row that would lose all its modalities
+    keeps one of its present ones, drawn at random."""
+    n_modalities = len(x)
+    members, b = x[0].shape[:2]
+    device = x[0].device
+    present = mask
     if present is None:
         present = torch.ones(members, b, n_modalities, dtype=torch.bool, device=device)
     present = present.bool()
@@ -481,9 +487,7 @@ def drop_modalities(x, n_modalities, p):
     empty = ~kept.any(-1, keepdim=True)
     draw = torch.rand(members, b, n_modalities, device=device).masked_fill(~present, -1.0)
     one = torch.nn.functional.one_hot(draw.argmax(-1), n_modalities).bool()
-    x = dict(x)
-    x["mask"] = torch.where(empty, one, kept)
-    return x
+    return torch.where(empty, one, kept)
 
 
 class TailAverage:

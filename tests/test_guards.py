@@ -35,7 +35,7 @@ def _module(head="linear", n_members=2, n_features=(3, 2), **kw):
 
 def _inputs(n=5, n_features=(3, 2), n_members=2):
     g = torch.Generator().manual_seed(1)
-    return {f"m{i}": torch.randn(n_members, n, p, generator=g) for i, p in enumerate(n_features)}
+    return [torch.randn(n_members, n, p, generator=g) for p in n_features]
 
 
 # -- early stopping keeps the best weights -------------------------------------
@@ -100,7 +100,7 @@ def test_zeta_is_sampled_in_training_passes():
     module.train()
     x = _inputs()
     torch.manual_seed(5)
-    out = module.forward_train(**dict(x))
+    out = module.forward_train(x)
     # The same draws by hand: forward_train draws one eps_i per modality, in order.
     torch.manual_seed(5)
     with torch.no_grad():
@@ -119,13 +119,13 @@ def test_zeta_is_mu_at_inference():
     x = _inputs()
     module.eval()
     with torch.no_grad():
-        out = module.forward_train(**dict(x))
+        out = module.forward_train(x)
         xi_mu = module.fusion(torch.stack(out["mu"], dim=2))
         torch.testing.assert_close(out["xi"], xi_mu, rtol=0, atol=0)
         # forward (prediction, transform) uses mu_i, in eval and train mode alike.
         for mode in (module.eval, module.train):
             mode()
-            y_hat, xi = module(**dict(x))
+            y_hat, xi = module(x)
             torch.testing.assert_close(xi, xi_mu, rtol=0, atol=0)
             torch.testing.assert_close(y_hat, module.head(xi_mu), rtol=0, atol=0)
 
@@ -134,7 +134,7 @@ def test_deep_svdd_never_samples_zeta():
     module = _module(head="svdd", bias=False)
     module.train()
     with torch.no_grad():
-        out = module.forward_train(**_inputs())
+        out = module.forward_train(_inputs())
         torch.testing.assert_close(
             out["xi"], module.fusion(torch.stack(out["mu"], dim=2)), rtol=0, atol=0
         )
@@ -153,7 +153,7 @@ def _warmup_contexts(module, x):
 
     module.trb_outputs = spy
     with torch.no_grad():
-        module.forward_warmup(**x)
+        module.forward_warmup(x)
     return seen[0]
 
 

@@ -66,16 +66,16 @@ def test_module_output_shapes(widths, head, out_dim, n_members):
     module = OMIBModule(widths, out_dim, n_members=n_members, head=head, encoder_hidden=(8,),
                         embedding_dim=12, latent_dim=8, n_heads=2, bias=head != "svdd")
     # (N, p) inputs: the same rows for every member
-    x = {f"m{i}": torch.randn(6, w) for i, w in enumerate(widths)}
-    y_hat, xi = module(**x)
+    x = [torch.randn(6, w) for w in widths]
+    y_hat, xi = module(x)
     assert y_hat.shape == (n_members, 6, out_dim) and xi.shape == (n_members, 6, 8)
     # (K, N, p) inputs: rows of their own per member
-    xk = {k: torch.randn(n_members, 4, v.shape[1]) for k, v in x.items()}
-    train = module.forward_train(**xk)
+    xk = [torch.randn(n_members, 4, v.shape[1]) for v in x]
+    train = module.forward_train(xk)
     assert len(train["trb"]) == len(widths) == len(train["mu"]) == len(train["logvar"])
     assert all(t.shape == (n_members, 4, out_dim) for t in train["trb"])
     assert all(m.shape == (n_members, 4, 8) for m in train["mu"])
-    warm = module.forward_warmup(**xk)
+    warm = module.forward_warmup(xk)
     assert len(warm["trb"]) == len(widths)
     # every parameter and buffer has the member dimension first
     assert all(t.shape[0] == n_members for t in module.state_dict().values())
@@ -98,8 +98,8 @@ def test_members_do_not_share_gradients():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2)
-    x = {"m0": torch.randn(3, 5, 4), "m1": torch.randn(3, 5, 3)}
-    y_hat, _ = module(**x)
+    x = [torch.randn(3, 5, 4), torch.randn(3, 5, 3)]
+    y_hat, _ = module(x)
     y_hat[1].sum().backward()
     used = [(n, p) for n, p in module.named_parameters() if p.grad is not None]
     assert len(used) > 10
@@ -129,11 +129,11 @@ def test_slice_members_keeps_the_chosen_networks():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2).eval()
-    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
-    before = module(**x)[0]
+    x = [torch.randn(5, 4), torch.randn(5, 3)]
+    before = module(x)[0]
     slice_members(module, [2])
     assert module.n_members == 1
-    torch.testing.assert_close(module(**x)[0][0], before[2])
+    torch.testing.assert_close(module(x)[0][0], before[2])
 
 
 def test_svdd_module_has_no_bias_terms():
@@ -146,10 +146,10 @@ def test_svdd_module_has_no_bias_terms():
 def test_eval_forward_is_deterministic_and_uses_mu():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2).eval()
-    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
-    a, b = module(**x), module(**x)
+    x = [torch.randn(5, 4), torch.randn(5, 3)]
+    a, b = module(x), module(x)
     torch.testing.assert_close(a[1], b[1])
-    sampled = module(sample=True, **x)[1]
+    sampled = module(x, sample=True)[1]
     assert not torch.allclose(sampled, a[1])
 
 

@@ -32,7 +32,7 @@ def fitted():
 
 def batch(X, y, n=32):
     """A batch of the first n rows for one network: (K=1, n, p) inputs."""
-    Xi = {f"m{i}": torch.as_tensor(x[:n], dtype=torch.float32)[None] for i, x in enumerate(X)}
+    Xi = [torch.as_tensor(x[:n], dtype=torch.float32)[None] for x in X]
     return Xi, torch.as_tensor(y[:n])[None], torch.ones(1, n)
 
 
@@ -40,7 +40,7 @@ def phase_losses(net, Xi, yi, wi, training):
     """The per-network loss of the net's phase on a batch, and the module
     output it came from, through the net's own forward pass and criterion."""
     out = net.infer(Xi)
-    return net.get_loss(out, (yi, wi), X=Xi, training=training), out
+    return net.get_loss(out, yi, training=training, weight=wi), out
 
 
 def kl(mu, logvar):
@@ -63,7 +63,7 @@ def test_main_phase_loss_is_eq_10(fitted):
     torch.manual_seed(0)
     losses, _ = phase_losses(net, Xi, yi, wi, training=True)
     torch.manual_seed(0)  # the same draws of zeta
-    out = module.forward_train(**Xi)
+    out = module.forward_train(Xi)
     target = yi[0]
     task = F.cross_entropy(out["y_hat"][0], target)
     kls = [kl(m[0], lv[0]) for m, lv in zip(out["mu"], out["logvar"])]
@@ -107,13 +107,13 @@ def test_main_phase_trains_every_part(fitted):
 def test_fused_embedding_depends_on_every_modality(fitted):
     clf, X, _ = fitted
     module = clf.module_.eval()
-    Xi = {f"m{i}": torch.as_tensor(x[:16], dtype=torch.float32) for i, x in enumerate(X)}
+    Xi = [torch.as_tensor(x[:16], dtype=torch.float32) for x in X]
     with torch.no_grad():
-        _, xi = module(**Xi)
-        for key in Xi:
-            changed = dict(Xi, **{key: Xi[key] + 1.0})
-            _, xi2 = module(**changed)
-            assert (xi2 - xi).abs().max() > 1e-4, f"xi ignores modality {key}"
+        _, xi = module(Xi)
+        for i in range(len(Xi)):
+            changed = [x + 1.0 if j == i else x for j, x in enumerate(Xi)]
+            _, xi2 = module(changed)
+            assert (xi2 - xi).abs().max() > 1e-4, f"xi ignores modality {i}"
 
 
 def test_dynamic_r_moves_the_weights():
@@ -158,7 +158,7 @@ def test_absent_rows_have_no_weight_in_their_modality_terms(fitted):
     mask = torch.ones(1, 32, 2, dtype=torch.bool)
     mask[0, :10, 1] = False
     module.eval()
-    out = module.forward_train(**Xi, mask=mask)
+    out = module.forward_train(Xi, mask=mask)
     losses, _ = objective(out, yi, wi, module=module, phase="main", training=True)
     target = yi[0]
     task = F.cross_entropy(out["y_hat"][0], target)

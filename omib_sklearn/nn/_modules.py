@@ -73,12 +73,6 @@ INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 LINEAR_PATH_WEIGHTS = "encoders.*.linear.weight"
 
 
-def input_key(i):
-    """The keyword argument that carries modality i into the module (``m0``,
-    ``m1``, ...): skorch passes a dict of inputs to ``forward`` as keywords."""
-    return f"m{i}"
-
-
 class Encoder(nn.Module):
     """Modality encoder ``Enc_i``: an MLP with GELU, ``v_i -> z_i``.
 
@@ -263,7 +257,7 @@ class OMIBModule(nn.Module):
 
     Notes
     -----
-    The modalities are keyword arguments ``m0, m1, ...`` of shape
+    The modalities are a list ``xs`` of tensors in fit order, each of shape
     ``(n_members, N, n_features_i)``, or ``(N, n_features_i)`` for the same
     rows in every member. ``forward`` returns ``(y_hat, xi)`` of shapes
     ``(n_members, N, out_dim)`` and ``(n_members, N, latent_dim)``, computed
@@ -313,7 +307,7 @@ class OMIBModule(nn.Module):
         hidden = _per_modality(encoder_hidden, n_mod, tuple)
         emb = _per_modality(embedding_dim, n_mod, int)
         factories = [None] * n_mod if encoders is None else list(encoders)
-        names = [input_key(i) for i in range(n_mod)] if names is None else list(names)
+        names = [f"m{i}" for i in range(n_mod)] if names is None else list(names)
         self.encoders = nn.ModuleList(
             Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout,
                     linear_path=linear_path)
@@ -343,10 +337,9 @@ class OMIBModule(nn.Module):
             self.register_buffer("center", torch.zeros(n_members, 1, out_dim))
             self.register_buffer("trb_centers", torch.zeros(n_members, n_mod, out_dim))
 
-    def _inputs(self, modalities):
+    def _inputs(self, xs):
         out = []
-        for i in range(self.n_modalities):
-            x = modalities[input_key(i)]
+        for i, x in enumerate(xs):
             if x.dim() == len(self.input_shapes[i]) + 1:
                 x = x.unsqueeze(0).expand(self.n_members, *x.shape)
             out.append((x - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}"))
@@ -390,14 +383,14 @@ class OMIBModule(nn.Module):
         xi = self.fusion(tokens) if mask is None else self.fusion(tokens, mask=mask)
         return xi, mus, logvars
 
-    def _masked_inputs(self, modalities, mask):
+    def _masked_inputs(self, xs, mask):
         """The standardized inputs and the mask of present modalities.
 
         ``mask``, of shape ``(n_members, N, n_modalities)`` or ``(N,
         n_modalities)``, is nonzero where a modality is present; absent
         inputs are set to 0. It is returned as bools of shape ``(n_members,
         N, n_modalities)``, or None (every modality present)."""
-        xs = self._inputs(modalities)
+        xs = self._inputs(xs)
         if mask is None:
             return xs, None
         mask = mask.bool()
@@ -410,8 +403,8 @@ class OMIBModule(nn.Module):
         ]
         return xs, mask
 
-    def forward_warmup(self, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward_warmup(self, xs, mask=None):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         draw = torch.randn if self.stochastic else torch.zeros
         noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
@@ -420,8 +413,8 @@ class OMIBModule(nn.Module):
             out["mask"] = mask
         return out
 
-    def forward_train(self, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward_train(self, xs, mask=None):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic, mask=mask)
         out = {
@@ -436,8 +429,8 @@ class OMIBModule(nn.Module):
             out["mask"] = mask
         return out
 
-    def forward(self, sample=False, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward(self, xs, mask=None, *, sample=False):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, _, _ = self.fuse(zs, sample=sample, mask=mask)
         return self.head(xi), xi
