@@ -46,7 +46,7 @@ def fit_curves(job):
                 return
             with net.averaged_weights(), torch.no_grad():
                 net.module_.eval()
-                logits, _ = net.module_(X_test)
+                logits = net.module_(X_test).y_hat
             net.history.record("test_acc", float((logits.argmax(1).numpy() == y_test).mean()))
 
     clf = OMIBClassifier(

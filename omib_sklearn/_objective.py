@@ -20,12 +20,11 @@ def weighted_mean(values, weight):
 
 def modality_weight(weight, out, i):
     """Row weights ``(K, b)`` of the losses of modality i (its KL term and
-    task-relevance head): 0 on the rows where it is absent (``out["mask"]``,
+    task-relevance head): 0 on the rows where it is absent (``out.mask``,
     set by the module when some modality is absent)."""
-    mask = out.get("mask")
-    if mask is None:
+    if out.mask is None:
         return weight
-    return weight * mask[..., i].to(weight.dtype)
+    return weight * out.mask[..., i].to(weight.dtype)
 
 
 def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
@@ -84,11 +83,12 @@ class PhaseObjective(nn.Module):
     def forward(self, out, y, weight, *, module, phase, training=True):
         """The loss of each member ``(K,)`` and the mean KL term of each
         modality (None out of the main phase's training) for module output
-        ``out`` (``forward_warmup``'s or ``forward_train``'s)."""
+        ``out`` (the :class:`~omib_sklearn.nn._modules.ModuleOutput` of
+        ``forward_warmup`` or ``forward_train``)."""
         task = self.task
         if phase == Phase.WARMUP:
             return self._trb_losses(out, y, weight, module).sum(1), None
-        task_loss = weighted_mean(task.loss(out["y_hat"], task.target(y, module)), weight)
+        task_loss = weighted_mean(task.loss(out.y_hat, task.target(y, module)), weight)
         if not training:
             return task_loss, None
         # The terms are built in this order (the autograd graph, hence the
@@ -96,7 +96,7 @@ class PhaseObjective(nn.Module):
         trb_losses = self._trb_losses(out, y, weight, module)
         kls = torch.stack([
             weighted_mean(gaussian_kl(m, lv), modality_weight(weight, out, i))
-            for i, (m, lv) in enumerate(zip(out["mu"], out["logvar"]))
+            for i, (m, lv) in enumerate(zip(out.mu, out.logvar))
         ], dim=1)
         if self.dynamic_r and module.n_modalities > 1:
             self._update_divergences(out, y, weight, module)
@@ -110,14 +110,14 @@ class PhaseObjective(nn.Module):
         task = self.task
         if phase == Phase.WARMUP:
             scores = torch.stack([
-                task.score(o, task.target(y, module, i)) for i, o in enumerate(out["trb"])
+                task.score(o, task.target(y, module, i)) for i, o in enumerate(out.trb)
             ])
-            if out.get("mask") is None:
+            if out.mask is None:
                 return scores.mean(0)
             # The mean over the heads of the modalities present in each row.
-            present = out["mask"].permute(2, 0, 1).to(scores.dtype)
+            present = out.mask.permute(2, 0, 1).to(scores.dtype)
             return (scores * present).sum(0) / present.sum(0).clamp_min(1.0)
-        return task.score(out["y_hat"], task.target(y, module))
+        return task.score(out.y_hat, task.target(y, module))
 
     def _trb_losses(self, out, y, weight, module):
         """Task loss of each task-relevance head, ``(K, M)``."""
@@ -126,7 +126,7 @@ class PhaseObjective(nn.Module):
             weighted_mean(
                 task.loss(y_hat_i, task.target(y, module, i)), modality_weight(weight, out, i)
             )
-            for i, y_hat_i in enumerate(out["trb"])
+            for i, y_hat_i in enumerate(out.trb)
         ], dim=1)
 
     def _update_divergences(self, out, y, weight, module):
@@ -137,10 +137,10 @@ class PhaseObjective(nn.Module):
             target = task.target(y, module)
             d = torch.stack([
                 weighted_mean(
-                    task.divergence(y_hat_i, out["y_hat"], task.target(y, module, i), target),
+                    task.divergence(y_hat_i, out.y_hat, task.target(y, module, i), target),
                     modality_weight(weight, out, i),
                 )
-                for i, y_hat_i in enumerate(out["trb"])
+                for i, y_hat_i in enumerate(out.trb)
             ], dim=1).cpu()
         if self.d_ema is None:
             self.d_ema = d

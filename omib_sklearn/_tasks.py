@@ -217,12 +217,12 @@ def _mean_outputs(net, dataset, which):
             mask = None if batch.mask is None else batch.mask.to(net.device)
             w = batch.weight.to(net.device)[:, :, None, None]
             if which == "trb":
-                out = torch.stack(module.forward_warmup(xb, mask=mask)["trb"], dim=2)
+                out = torch.stack(module.forward_warmup(xb, mask=mask).trb, dim=2)
                 if mask is not None:
                     # Each head's centre from the rows where its modality is present.
                     w = w * mask[..., None].to(w.dtype)
             else:
-                out = module(xb, mask=mask)[0][:, :, None, :]
+                out = module(xb, mask=mask).y_hat[:, :, None, :]
             total = total + (w * out).sum(1)
             total_sq = total_sq + (w * out**2).sum(1)
             count = count + w.sum(1)

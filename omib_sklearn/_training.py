@@ -345,7 +345,7 @@ class OMIBNet(NeuralNet):
     def infer(self, x, mask=None):
         """The phase's forward pass on the inputs ``x`` of a batch (a list of
         tensors) and their ``mask``: ``forward_warmup`` or ``forward_train``
-        of the module (a dict of outputs)."""
+        of the module (a :class:`~omib_sklearn.nn._modules.ModuleOutput`)."""
         x = [v.to(self.device) for v in x]
         mask = None if mask is None else mask.to(self.device)
         module = self.module_
@@ -374,7 +374,7 @@ class OMIBNet(NeuralNet):
         losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
         # Each member's gradient comes from its own loss only.
         losses.sum().backward()
-        return {"loss": losses.detach().mean(), "y_pred": out.get("y_hat", out["trb"][0])}
+        return {"loss": losses.detach().mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
@@ -390,7 +390,7 @@ class OMIBNet(NeuralNet):
         self.history.record_batch("valid_member_sum", (losses * weight).tolist())
         self.history.record_batch("valid_member_score", (scores * wi).sum(1).tolist())
         self.history.record_batch("valid_member_weight", weight.tolist())
-        return {"loss": losses.mean(), "y_pred": out.get("y_hat", out["trb"][0])}
+        return {"loss": losses.mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
 
     # -- inference ------------------------------------------------------------
     def infer_members(self, X, mask=None, chunk_size=4096):
@@ -409,9 +409,9 @@ class OMIBNet(NeuralNet):
                 rows = slice(start, start + chunk_size)
                 xb = [take_dense(v, rows).to(self.device) for v in X]
                 mb = None if mask is None else mask[rows].to(self.device)
-                y_hat, xi = self.module_(xb, mask=mb)
-                outs.append(y_hat.cpu())
-                xis.append(xi.cpu())
+                out = self.module_(xb, mask=mb)
+                outs.append(out.y_hat.cpu())
+                xis.append(out.xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
 
 
@@ -431,7 +431,7 @@ class OMIBNet(NeuralNet):
                 idx = order[:, start:start + chunk_size]
                 xb = [take_dense(v, idx).to(self.device) for v in dataset.inputs]
                 mask = None if dataset.present is None else dataset.present[idx].to(self.device)
-                outs.append(self.module_(xb, mask=mask)[0])
+                outs.append(self.module_(xb, mask=mask).y_hat)
         return torch.cat(outs, dim=1)
 
     def _pooled(self, dataset, values):

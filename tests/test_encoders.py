@@ -192,9 +192,9 @@ def test_slice_members_keeps_chosen_instances():
     x = [torch.as_tensor(images), torch.as_tensor(table, dtype=torch.float32)]
     module.eval()
     with torch.no_grad():
-        expected = module(x)[0][2]
+        expected = module(x).y_hat[2]
         slice_members(module, [2])
-        got = module(x)[0][0]
+        got = module(x).y_hat[0]
     assert wrapper.n_members == 1
     for k, v in wrapper.member(0).state_dict().items():
         torch.testing.assert_close(v, kept[k], rtol=0, atol=0)

@@ -21,7 +21,7 @@ from omib_sklearn import OMIBClassifier
 from omib_sklearn._objective import PhaseObjective, r_weights
 from omib_sklearn._phase import Phase
 from omib_sklearn._tasks import ClassificationTask
-from omib_sklearn.nn import OMIBModule
+from omib_sklearn.nn import ModuleOutput, OMIBModule
 
 SMALL = dict(
     encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2,
@@ -106,12 +106,12 @@ def test_zeta_is_sampled_in_training_passes():
     with torch.no_grad():
         zetas = [
             mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
-            for mu, lv in zip(out["mu"], out["logvar"])
+            for mu, lv in zip(out.mu, out.logvar)
         ]
         xi = module.fusion(torch.stack(zetas, dim=2))
-        xi_mu = module.fusion(torch.stack(out["mu"], dim=2))
-    torch.testing.assert_close(out["xi"].detach(), xi)
-    assert not torch.allclose(out["xi"].detach(), xi_mu)
+        xi_mu = module.fusion(torch.stack(out.mu, dim=2))
+    torch.testing.assert_close(out.xi.detach(), xi)
+    assert not torch.allclose(out.xi.detach(), xi_mu)
 
 
 def test_zeta_is_mu_at_inference():
@@ -120,12 +120,13 @@ def test_zeta_is_mu_at_inference():
     module.eval()
     with torch.no_grad():
         out = module.forward_train(x)
-        xi_mu = module.fusion(torch.stack(out["mu"], dim=2))
-        torch.testing.assert_close(out["xi"], xi_mu, rtol=0, atol=0)
+        xi_mu = module.fusion(torch.stack(out.mu, dim=2))
+        torch.testing.assert_close(out.xi, xi_mu, rtol=0, atol=0)
         # forward (prediction, transform) uses mu_i, in eval and train mode alike.
         for mode in (module.eval, module.train):
             mode()
-            y_hat, xi = module(x)
+            out = module(x)
+            y_hat, xi = out.y_hat, out.xi
             torch.testing.assert_close(xi, xi_mu, rtol=0, atol=0)
             torch.testing.assert_close(y_hat, module.head(xi_mu), rtol=0, atol=0)
 
@@ -136,7 +137,7 @@ def test_deep_svdd_never_samples_zeta():
     with torch.no_grad():
         out = module.forward_train(_inputs())
         torch.testing.assert_close(
-            out["xi"], module.fusion(torch.stack(out["mu"], dim=2)), rtol=0, atol=0
+            out.xi, module.fusion(torch.stack(out.mu, dim=2)), rtol=0, atol=0
         )
 
 
@@ -221,12 +222,12 @@ def test_r_follows_kl_of_each_head_from_fusion():
     task = ClassificationTask(3)
     objective = PhaseObjective(task, beta=0.5, dynamic_r=True)
     module = types.SimpleNamespace(n_members=1, n_modalities=2)
-    out = {
-        "y_hat": torch.tensor(FUSED, dtype=torch.float32),
-        "trb": [torch.tensor(t, dtype=torch.float32) for t in TRB],
-        "mu": [torch.zeros(1, 2, 4)] * 2,
-        "logvar": [torch.zeros(1, 2, 4)] * 2,
-    }
+    out = ModuleOutput(
+        y_hat=torch.tensor(FUSED, dtype=torch.float32),
+        trb=[torch.tensor(t, dtype=torch.float32) for t in TRB],
+        mu=[torch.zeros(1, 2, 4)] * 2,
+        logvar=[torch.zeros(1, 2, 4)] * 2,
+    )
     y = torch.tensor([[0, 2]])
     objective(out, y, torch.ones(1, 2), module=module, phase=Phase.MAIN, training=True)
     p_hat = _softmax(FUSED)

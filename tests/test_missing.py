@@ -39,6 +39,10 @@ def _module():
     return module.eval()
 
 
+def outputs(out):
+    return out.y_hat, out.xi
+
+
 def test_masked_modality_values_do_not_change_outputs():
     module = _module()
     rng = np.random.default_rng(0)
@@ -47,13 +51,13 @@ def test_masked_modality_values_do_not_change_outputs():
     mask[:3, 1] = False
     mask[4, 0] = False
     with torch.no_grad():
-        y1, xi1 = module(x, mask=mask)
+        y1, xi1 = outputs(module(x, mask=mask))
         garbage = [v.clone() for v in x]
         garbage[1][:3] += 100 * torch.randn(3, 4)
         garbage[0][4] = 1e6
-        y2, xi2 = module(garbage, mask=mask)
-        y_full, xi_full = module(x)
-        y_ones, xi_ones = module(x, mask=torch.ones(5, 3))
+        y2, xi2 = outputs(module(garbage, mask=mask))
+        y_full, xi_full = outputs(module(x))
+        y_ones, xi_ones = outputs(module(x, mask=torch.ones(5, 3)))
     torch.testing.assert_close(xi1, xi2)
     torch.testing.assert_close(y1, y2)
     # The mask changes the outputs of the masked rows only ...
@@ -69,8 +73,8 @@ def test_training_outputs_carry_the_mask():
     mask = torch.ones(2, 5, 3, dtype=torch.bool)
     mask[:, 0, 2] = False
     out = module.forward_train(x, mask=mask)
-    assert out["mask"].shape == (2, 5, 3)
-    assert "mask" not in module.forward_train(x)
+    assert out.mask.shape == (2, 5, 3)
+    assert module.forward_train(x).mask is None
 
 
 # -- predicting with absent modalities ------------------------------------------

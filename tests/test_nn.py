@@ -67,16 +67,17 @@ def test_module_output_shapes(widths, head, out_dim, n_members):
                         embedding_dim=12, latent_dim=8, n_heads=2, bias=head != "svdd")
     # (N, p) inputs: the same rows for every member
     x = [torch.randn(6, w) for w in widths]
-    y_hat, xi = module(x)
+    out = module(x)
+    y_hat, xi = out.y_hat, out.xi
     assert y_hat.shape == (n_members, 6, out_dim) and xi.shape == (n_members, 6, 8)
     # (K, N, p) inputs: rows of their own per member
     xk = [torch.randn(n_members, 4, v.shape[1]) for v in x]
     train = module.forward_train(xk)
-    assert len(train["trb"]) == len(widths) == len(train["mu"]) == len(train["logvar"])
-    assert all(t.shape == (n_members, 4, out_dim) for t in train["trb"])
-    assert all(m.shape == (n_members, 4, 8) for m in train["mu"])
+    assert len(train.trb) == len(widths) == len(train.mu) == len(train.logvar)
+    assert all(t.shape == (n_members, 4, out_dim) for t in train.trb)
+    assert all(m.shape == (n_members, 4, 8) for m in train.mu)
     warm = module.forward_warmup(xk)
-    assert len(warm["trb"]) == len(widths)
+    assert len(warm.trb) == len(widths)
     # every parameter and buffer has the member dimension first
     assert all(t.shape[0] == n_members for t in module.state_dict().values())
 
@@ -99,7 +100,7 @@ def test_members_do_not_share_gradients():
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2)
     x = [torch.randn(3, 5, 4), torch.randn(3, 5, 3)]
-    y_hat, _ = module(x)
+    y_hat = module(x).y_hat
     y_hat[1].sum().backward()
     used = [(n, p) for n, p in module.named_parameters() if p.grad is not None]
     assert len(used) > 10
@@ -130,10 +131,10 @@ def test_slice_members_keeps_the_chosen_networks():
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2).eval()
     x = [torch.randn(5, 4), torch.randn(5, 3)]
-    before = module(x)[0]
+    before = module(x).y_hat
     slice_members(module, [2])
     assert module.n_members == 1
-    torch.testing.assert_close(module(x)[0][0], before[2])
+    torch.testing.assert_close(module(x).y_hat[0], before[2])
 
 
 def test_svdd_module_has_no_bias_terms():
@@ -148,9 +149,9 @@ def test_eval_forward_is_deterministic_and_uses_mu():
     module = OMIBModule([4, 3], 2, encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2).eval()
     x = [torch.randn(5, 4), torch.randn(5, 3)]
     a, b = module(x), module(x)
-    torch.testing.assert_close(a[1], b[1])
-    sampled = module(x, sample=True)[1]
-    assert not torch.allclose(sampled, a[1])
+    torch.testing.assert_close(a.xi, b.xi)
+    sampled = module(x, sample=True).xi
+    assert not torch.allclose(sampled, a.xi)
 
 
 def test_statistics_network_shapes():

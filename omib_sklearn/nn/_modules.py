@@ -9,6 +9,7 @@ data, where the cost is the number of operations rather than their size.
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -201,6 +202,36 @@ def _head(kind, n_members, in_dim, out_dim, hidden):
     raise ValueError(f"unknown head kind {kind!r}")
 
 
+@dataclass(frozen=True)
+class ModuleOutput:
+    """The outputs of a forward pass of :class:`OMIBModule`, each with the
+    network dimension first; None where the pass does not compute it.
+
+    Attributes
+    ----------
+    y_hat : tensor of shape (n_members, N, out_dim) or None
+        The fusion head's output (None in the warm-up).
+    xi : tensor of shape (n_members, N, latent_dim) or None
+        The fused embedding (None in the warm-up).
+    trb : list of tensor or None
+        The output of each task-relevance head ``Dec_i``, ``(n_members, N,
+        out_dim)`` (``forward_warmup`` and ``forward_train``).
+    mu, logvar : list of tensor or None
+        The variational heads' mean and log-variance of each modality,
+        ``(n_members, N, latent_dim)`` (``forward_train``).
+    mask : tensor of bool of shape (n_members, N, n_modalities) or None
+        The present modalities (None: every modality present), for the
+        losses.
+    """
+
+    y_hat: torch.Tensor | None = None
+    xi: torch.Tensor | None = None
+    trb: list | None = None
+    mu: list | None = None
+    logvar: list | None = None
+    mask: torch.Tensor | None = None
+
+
 class OMIBModule(nn.Module):
     """The whole OMIB network for M modalities, ``n_members`` times.
 
@@ -259,10 +290,11 @@ class OMIBModule(nn.Module):
     -----
     The modalities are a list ``xs`` of tensors in fit order, each of shape
     ``(n_members, N, n_features_i)``, or ``(N, n_features_i)`` for the same
-    rows in every member. ``forward`` returns ``(y_hat, xi)`` of shapes
-    ``(n_members, N, out_dim)`` and ``(n_members, N, latent_dim)``, computed
-    with zeta_i = mu_i (deterministic); it is what inference uses.
-    ``forward_train`` returns everything the losses need.
+    rows in every member. Each pass returns a :class:`ModuleOutput`:
+    ``forward`` its ``y_hat`` and ``xi``, computed with zeta_i = mu_i
+    (deterministic), what inference uses; ``forward_warmup`` the
+    task-relevance heads' outputs ``trb``; ``forward_train`` everything the
+    losses need.
 
     The argument ``mask`` of ``forward``, ``forward_warmup`` and
     ``forward_train`` (default None: every modality present), of shape
@@ -270,8 +302,8 @@ class OMIBModule(nn.Module):
     where a modality is present, marks absent modalities: their inputs are set to 0, the fusion neither attends
     to their tokens (a key-padding mask) nor passes them on (their attended
     tokens enter ``CrossAttentionFusion.out`` as zeros), so that the values
-    of an absent modality do not affect the outputs; ``forward_warmup`` and
-    ``forward_train`` return the mask (``"mask"``) for the losses.
+    of an absent modality do not affect the outputs; the output carries the
+    mask (``mask``) for the losses.
     """
 
     def __init__(
@@ -408,32 +440,23 @@ class OMIBModule(nn.Module):
         zs = self.encode(xs)
         draw = torch.randn if self.stochastic else torch.zeros
         noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
-        out = {"trb": self.trb_outputs(zs, noise)}
-        if mask is not None:
-            out["mask"] = mask
-        return out
+        return ModuleOutput(trb=self.trb_outputs(zs, noise), mask=mask)
 
     def forward_train(self, xs, mask=None):
         xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic, mask=mask)
-        out = {
-            "y_hat": self.head(xi),
-            "trb": self.trb_outputs(zs, xi),
-            "mu": mus,
-            "logvar": logvars,
-            "xi": xi,
-        }
-        if mask is not None:
-            # Which rows each modality's losses (KL, task relevance) count.
-            out["mask"] = mask
-        return out
+        # The fusion head before the task-relevance heads: the order of the
+        # autograd graph is the order in which gradients are summed.
+        y_hat = self.head(xi)
+        return ModuleOutput(y_hat=y_hat, xi=xi, trb=self.trb_outputs(zs, xi), mu=mus,
+                            logvar=logvars, mask=mask)
 
     def forward(self, xs, mask=None, *, sample=False):
         xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, _, _ = self.fuse(zs, sample=sample, mask=mask)
-        return self.head(xi), xi
+        return ModuleOutput(y_hat=self.head(xi), xi=xi, mask=mask)
 
 
 def _per_modality(value, n_modalities, kind):
