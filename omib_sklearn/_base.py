@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
 from ._absent import check_modalities_masked, complete_rows
-from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
+from ._callbacks import NetworkEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
 from ._information import beta_bounds, estimate_information, information_views, select_beta
@@ -28,9 +28,9 @@ from ._objective import PhaseObjective
 from ._phase import Phase
 from ._row_plan import RowPlan, plan_rows
 from ._sparse import as_table, is_sparse, sparse_scale
-from ._training import MemberRows, OMIBNet, fused_adam_supported
+from ._training import NetworkRows, OMIBNet, fused_adam_supported
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, slice_members
+from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, slice_networks
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -40,7 +40,7 @@ MIN_STOPPING_STEPS = 50
 
 #: Epochs without improvement that a network waits while its validation loss
 #: has not yet fallen below that of a constant prediction (the plateau of a
-#: target that lies across modalities; ``MemberEarlyStopping``).
+#: target that lies across modalities; ``NetworkEarlyStopping``).
 PLATEAU_EPOCHS = 30
 
 
@@ -339,8 +339,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Stages 4 and 5: build the networks, then run the warm-up and the
         main phase for at most ``epochs[phase]`` epochs each, timed in
         ``fit_times_`` when ``log``."""
-        train = MemberRows(data, target, plan.train, weight)
-        valid = None if plan.valid is None else MemberRows(data, target, plan.valid, weight)
+        train = NetworkRows(data, target, plan.train, weight)
+        valid = None if plan.valid is None else NetworkRows(data, target, plan.valid, weight)
         self.net_ = self._build_net(data, train, valid, seed, log=log)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
@@ -398,7 +398,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         refit, a cross-validation keeps the network of its first fold."""
         if not plan.refit:
             if plan.scheme == "cv":
-                slice_members(self.net_.module_, [0])
+                slice_networks(self.net_.module_, [0])
             return
         epochs = {
             phase.value: int(np.round(np.median(self.best_epochs_[phase.value])))
@@ -427,15 +427,15 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
                   f"{self.fit_times_['refit']:.1f} s")
 
-    def _make_module(self, task, shapes, n_members):
-        """A new (untrained) OMIBModule of ``n_members`` networks for rows of
+    def _make_module(self, task, shapes, n_networks):
+        """A new (untrained) OMIBModule of ``n_networks`` networks for rows of
         the modalities' ``shapes`` (an int width or a row shape each)."""
         return OMIBModule(
             shapes, task.out_dim,
             head=task.head,
             encoders=resolve_encoders(self.encoders, self.modality_names_),
             names=self.modality_names_,
-            n_members=n_members,
+            n_members=n_networks,
             encoder_hidden=tuple(self.encoder_hidden),
             head_hidden=self._head_widths(), linear_path=self.linear_path,
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
@@ -448,7 +448,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         from skorch.helper import predefined_split
 
         task = self._make_task()
-        module = self._make_module(task, data.row_shapes, train.n_members)
+        module = self._make_module(task, data.row_shapes, train.n_networks)
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
             # of its own training rows where the modality is present: per
@@ -481,7 +481,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         if valid is not None:
             callbacks.append((
                 "early_stopping",
-                MemberEarlyStopping(
+                NetworkEarlyStopping(
                     self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS,
                     baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
                 ),
@@ -558,7 +558,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         latent_dim), for validated X."""
         check_is_fitted(self, "net_")
         data = check_modalities_masked(self, X, reset=False)
-        y_hat, xi = self.net_.infer_members(
+        y_hat, xi = self.net_.infer_networks(
             [as_table(a) for a in data.arrays],
             mask=None if data.present is None else torch.as_tensor(data.present),
         )

@@ -3,7 +3,7 @@ head's output is compared with, the divergence between the task-relevance
 heads and the fusion head used for r, and what a task prepares from the
 data before each phase (the centres of Deep SVDD).
 
-Torch code on tensors with a leading member dimension: head outputs
+Torch code on tensors with a leading network dimension: head outputs
 ``y_hat`` are ``(K, N, out_dim)``, targets ``(K, N)`` (classes) or ``(K, N,
 n_outputs)``, and every per-sample function returns ``(K, N)``. The
 estimators pick one task object in ``fit``; the training code calls only
@@ -179,7 +179,7 @@ class SVDDTask(Task):
 
 
 def _rms(t, floor=1e-12):
-    """Root mean square norm over the rows of each member, ``(K, 1, 1)``."""
+    """Root mean square norm over the rows of each network, ``(K, 1, 1)``."""
     return torch.sqrt(torch.clamp(torch.mean(torch.sum(t**2, dim=-1), dim=-1), min=floor))[:, None, None]
 
 

@@ -1,11 +1,11 @@
 """Stages 4 and 5 of the data path: the warm-up and the main phase, run by a
 private skorch net over an ensemble of networks trained at once.
 
-The networks ("members") live in one module with a leading member dimension
-(:mod:`omib_sklearn.nn`). Each member has its own training rows and, with
+The networks live in one module with a leading network dimension
+(:mod:`omib_sklearn.nn`). Each network has its own training rows and, with
 early stopping, its own held-out rows: the batches stack one batch of rows
-per member, ``(K, batch, features)``, and every loss is a weighted mean per
-member, so that members never see each other's rows or gradients.
+per network, ``(K, batch, features)``, and every loss is a weighted mean per
+network, so that networks never see each other's rows or gradients.
 
 skorch's documented extension points carry the two phases: ``infer`` runs
 the phase's forward pass, ``get_loss`` its objective (the criterion, a
@@ -13,7 +13,7 @@ the phase's forward pass, ``get_loss`` its objective (the criterion, a
 stacked batches, ``train_step`` / ``run_single_epoch`` keep and score a
 running average of the weights (torch's ``AveragedModel``,
 ``averaging_epochs``), and callbacks (:mod:`omib_sklearn._callbacks`) record
-the phase, the weights r and early stopping per member.
+the phase, the weights r and early stopping per network.
 """
 
 import functools
@@ -32,15 +32,15 @@ from ._phase import Phase
 from ._sparse import as_table, chunk_rows, n_rows, take_dense
 
 
-class MemberRows(Dataset):
-    """One table of modalities and, per member, the rows it uses.
+class NetworkRows(Dataset):
+    """One table of modalities and, per network, the rows it uses.
 
     A skorch :class:`~skorch.dataset.Dataset` for skorch's scoring
     callbacks, which read a dataset's ``X`` and ``y``
     (:func:`skorch.utils.data_from_dataset`): ``X`` is the dataset itself,
-    which :meth:`OMIBNet.predict` predicts member by member, each member on
+    which :meth:`OMIBNet.predict` predicts network by network, each network on
     its own rows, and ``y`` the targets of those rows in the same order
-    (member 0's rows, then member 1's, ...).
+    (network 0's rows, then network 1's, ...).
 
     Parameters
     ----------
@@ -50,7 +50,7 @@ class MemberRows(Dataset):
         own rows only).
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
     rows : list of ndarray of int
-        The rows of each member (its training or its held-out rows).
+        The rows of each network (its training or its held-out rows).
     weight : ndarray of shape (n_samples,) or None
         Row weights of the losses (``sample_weight``).
 
@@ -79,38 +79,38 @@ class MemberRows(Dataset):
 
     @property
     def y(self):
-        """The targets of each member's rows, one member after the other
+        """The targets of each network's rows, one network after the other
         (None without targets)."""
         if self.target is None:
             return None
         return torch.cat([self.target[r] for r in self.rows]).numpy()
 
     @property
-    def n_members(self):
+    def n_networks(self):
         return len(self.rows)
 
     def __len__(self):
         return max(len(r) for r in self.rows)
 
-    def __getitem__(self, i):  # pragma: no cover - batches come from MemberBatches
-        raise TypeError("MemberRows is read in stacked batches by MemberBatches")
+    def __getitem__(self, i):  # pragma: no cover - batches come from NetworkBatches
+        raise TypeError("NetworkRows is read in stacked batches by NetworkBatches")
 
 
 def padded_rows(rows, n):
-    """A member's row indices padded to ``n`` by repeating its first row
+    """A network's row indices padded to ``n`` by repeating its first row
     (padding rows get weight 0 in training and are dropped in scoring)."""
     pad = n - len(rows)
     return torch.cat([rows, rows[:1].expand(pad)]) if pad else rows
 
 
-class MemberBatches:
+class NetworkBatches:
     """Yields a :class:`~omib_sklearn._data.Batch` per batch: for each
-    modality the rows of one batch per member, ``(K, b, n_features)``, their
+    modality the rows of one batch per network, ``(K, b, n_features)``, their
     mask of present modalities, their targets and their loss weights ``(K,
     b)``. The rows of a sparse modality are densified batch by batch.
 
-    A member with fewer rows than the largest one is padded with weight 0, so
-    that every epoch is exactly one pass over each member's rows.
+    A network with fewer rows than the largest one is padded with weight 0, so
+    that every epoch is exactly one pass over each network's rows.
     """
 
     def __init__(self, data, batch_size, shuffle=False, seed=0):
@@ -173,7 +173,7 @@ class OMIBNet(NeuralNet):
     get ``on_train_begin`` and ``on_train_end`` around each phase's epochs
     and read the phase from ``net.phase``. Scoring callbacks never use
     cached batch outputs (``use_caching=False``): the stacked batches of
-    the members hold padding rows, so :class:`~skorch.callbacks.EpochScoring`
+    the networks hold padding rows, so :class:`~skorch.callbacks.EpochScoring`
     predicts its dataset again with :meth:`predict`.
     """
 
@@ -219,13 +219,13 @@ class OMIBNet(NeuralNet):
         """Train ``epochs`` epochs of ``phase`` as one skorch training run:
         ``on_train_begin``, the epochs (skorch's ``fit_loop``), then
         ``on_train_end``, as in skorch's ``partial_fit``. Early stopping may
-        end the phase sooner (``MemberEarlyStopping`` raises
+        end the phase sooner (``NetworkEarlyStopping`` raises
         :class:`~omib_sklearn._callbacks.StopPhase`, skorch's
         ``EarlyStopping`` ``KeyboardInterrupt``). At ``on_train_end`` each
-        member takes the averaged weights (:meth:`on_train_end`), then its
+        network takes the averaged weights (:meth:`on_train_end`), then its
         best weights of the phase where early stopping kept them
         (``best_epochs_[phase]`` counts the phase's epochs up to each
-        member's best one). A phase of 0 epochs is not run."""
+        network's best one). A phase of 0 epochs is not run."""
         self.phase = phase
         self.phase_epochs_ = 0
         self.stopped_early_[self.phase.value] = False
@@ -250,7 +250,7 @@ class OMIBNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         """skorch's training step, then the check that the loss (the mean
-        over the members) is finite.
+        over the networks) is finite.
 
         A non-finite loss raises a ValueError at once, naming the phase and
         its epoch, rather than training on (every later step would be NaN,
@@ -326,7 +326,7 @@ class OMIBNet(NeuralNet):
 
     @property
     def r(self):
-        """Current weights r_i per member, ``(K, M)``, modality 1 first (1)."""
+        """Current weights r_i per network, ``(K, M)``, modality 1 first (1)."""
         module = self.module_
         return self.criterion_.r(module.n_members, module.n_modalities)
 
@@ -337,7 +337,7 @@ class OMIBNet(NeuralNet):
         # epochs 1% slower (benchmarks/bench_data_path.py), still needed this
         # per-network shuffling and padding, and would draw other batches
         # from the same seed.
-        return MemberBatches(
+        return NetworkBatches(
             dataset, self.batch_size, shuffle=training,
             seed=self.iterator_seed + len(self.history),
         )
@@ -356,7 +356,7 @@ class OMIBNet(NeuralNet):
         return forward(x, mask=mask)
 
     def get_loss(self, y_pred, y_true, X=None, training=False, *, weight):
-        """The phase objective of each member ``(K,)`` for targets
+        """The phase objective of each network ``(K,)`` for targets
         ``y_true`` and row weights ``weight`` ``(K, b)``; records the mean KL
         terms."""
         y = None if y_true is None else y_true.to(self.device)
@@ -372,7 +372,7 @@ class OMIBNet(NeuralNet):
         self._set_training(True)
         out = self.infer(batch.inputs, batch.mask)
         losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
-        # Each member's gradient comes from its own loss only.
+        # Each network's gradient comes from its own loss only.
         losses.sum().backward()
         return {"loss": losses.detach().mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
 
@@ -385,16 +385,16 @@ class OMIBNet(NeuralNet):
             yi = None if batch.y is None else batch.y.to(self.device)
             scores = self.criterion_.score(out, yi, self.module_, phase=self.phase)
             weight = wi.sum(1)
-        # Sums per member, so that early stopping divides by the weight of
-        # each member's held-out rows over the whole epoch.
-        self.history.record_batch("valid_member_sum", (losses * weight).tolist())
-        self.history.record_batch("valid_member_score", (scores * wi).sum(1).tolist())
-        self.history.record_batch("valid_member_weight", weight.tolist())
+        # Sums per network, so that early stopping divides by the weight of
+        # each network's held-out rows over the whole epoch.
+        self.history.record_batch("valid_network_sum", (losses * weight).tolist())
+        self.history.record_batch("valid_network_score", (scores * wi).sum(1).tolist())
+        self.history.record_batch("valid_network_weight", weight.tolist())
         return {"loss": losses.mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
 
     # -- inference ------------------------------------------------------------
-    def infer_members(self, X, mask=None, chunk_size=4096):
-        """``(y_hat, xi)`` of every member on the rows of ``X`` (a list of
+    def infer_networks(self, X, mask=None, chunk_size=4096):
+        """``(y_hat, xi)`` of every network on the rows of ``X`` (a list of
         ``(n, p)`` tensors), shapes ``(K, n, out_dim)`` and ``(K, n, k)``;
         zeta_i = mu_i. ``mask``, ``(n, n_modalities)``, is nonzero where a
         modality is present (None: every modality present). A sparse
@@ -416,15 +416,15 @@ class OMIBNet(NeuralNet):
 
 
     # -- predictions for skorch's scoring callbacks -----------------------------
-    def member_outputs(self, dataset, chunk_size=4096):
-        """The fusion head's output of each member on its own rows of
-        ``dataset`` (a :class:`MemberRows`), with the averaged weights, as
-        validation epochs score: ``(K, n, out_dim)``, member k's first
+    def network_outputs(self, dataset, chunk_size=4096):
+        """The fusion head's output of each network on its own rows of
+        ``dataset`` (a :class:`NetworkRows`), with the averaged weights, as
+        validation epochs score: ``(K, n, out_dim)``, network k's first
         ``len(dataset.rows[k])`` rows valid (the others pad)."""
         self._set_training(False)
         n = len(dataset)
         order = torch.stack([padded_rows(r, n) for r in dataset.rows])
-        chunk_size = chunk_rows(dataset.inputs, dataset.n_members, chunk_size)
+        chunk_size = chunk_rows(dataset.inputs, dataset.n_networks, chunk_size)
         outs = []
         with torch.no_grad(), self.averaged_weights():
             for start in range(0, n, chunk_size):
@@ -435,39 +435,39 @@ class OMIBNet(NeuralNet):
         return torch.cat(outs, dim=1)
 
     def _pooled(self, dataset, values):
-        """Member k's rows of ``values`` ``(K, n, ...)``, one member after
+        """Network k's rows of ``values`` ``(K, n, ...)``, one network after
         the other, as a numpy array (the order of ``dataset.y``)."""
         return torch.cat([values[k, :len(r)] for k, r in enumerate(dataset.rows)]).cpu().numpy()
 
     def forward_iter(self, X, training=False, device="cpu"):
-        """For a :class:`MemberRows`, one tensor: the fusion head's output of
-        each member on its own rows, one member after the other (skorch's
+        """For a :class:`NetworkRows`, one tensor: the fusion head's output of
+        each network on its own rows, one network after the other (skorch's
         own path otherwise)."""
-        if not isinstance(X, MemberRows):
+        if not isinstance(X, NetworkRows):
             yield from super().forward_iter(X, training=training, device=device)
             return
-        out = self.member_outputs(X)
+        out = self.network_outputs(X)
         yield torch.cat([out[k, :len(r)] for k, r in enumerate(X.rows)]).to(device)
 
     def predict(self, X):
-        """Predictions of each member on its own rows of a :class:`MemberRows`
+        """Predictions of each network on its own rows of a :class:`NetworkRows`
         (what skorch's :class:`~skorch.callbacks.EpochScoring` scores), in
         the order of ``X.y``: class indices for classification, the
         standardized targets for regression, minus the squared distance to
         the centre for Deep SVDD (:meth:`~omib_sklearn._tasks.Task.predict`).
         """
-        if not isinstance(X, MemberRows):
+        if not isinstance(X, NetworkRows):
             return super().predict(X)
         task = self.criterion_.task
-        return self._pooled(X, task.predict(self.member_outputs(X), self.module_))
+        return self._pooled(X, task.predict(self.network_outputs(X), self.module_))
 
     def predict_proba(self, X):
-        """Class probabilities of each member on its own rows of a
-        :class:`MemberRows` (classification; :meth:`predict` otherwise)."""
-        if not isinstance(X, MemberRows):
+        """Class probabilities of each network on its own rows of a
+        :class:`NetworkRows` (classification; :meth:`predict` otherwise)."""
+        if not isinstance(X, NetworkRows):
             return super().predict_proba(X)
         task = self.criterion_.task
-        return self._pooled(X, task.predict_proba(self.member_outputs(X), self.module_))
+        return self._pooled(X, task.predict_proba(self.network_outputs(X), self.module_))
 
 
 def drop_modalities(x, mask, p):
@@ -477,15 +477,14 @@ def drop_modalities(x, mask, p):
     masked with probability ``p``. A row that would lose all its modalities
     keeps one of its present ones, drawn at random."""
     n_modalities = len(x)
-    members, b = x[0].shape[:2]
+    networks, b = x[0].shape[:2]
     device = x[0].device
-    present = mask
-    if present is None:
-        present = torch.ones(members, b, n_modalities, dtype=torch.bool, device=device)
-    present = present.bool()
-    kept = present & (torch.rand(members, b, n_modalities, device=device) >= p)
+    if mask is None:
+        mask = torch.ones(networks, b, n_modalities, dtype=torch.bool, device=device)
+    present = mask.bool()
+    kept = present & (torch.rand(networks, b, n_modalities, device=device) >= p)
     empty = ~kept.any(-1, keepdim=True)
-    draw = torch.rand(members, b, n_modalities, device=device).masked_fill(~present, -1.0)
+    draw = torch.rand(networks, b, n_modalities, device=device).masked_fill(~present, -1.0)
     one = torch.nn.functional.one_hot(draw.argmax(-1), n_modalities).bool()
     return torch.where(empty, one, kept)
 

@@ -79,7 +79,7 @@ def test_early_stopping_restores_each_networks_best_weights():
     recorder = dict(est.net_.callbacks_)["MainStates"]
     assert len(recorder.states_) == epochs  # ran to the end: every epoch recorded
     best = est.best_epochs_[Phase.MAIN.value]
-    losses = np.stack(recorder.losses_)  # (epochs, members)
+    losses = np.stack(recorder.losses_)  # (epochs, networks)
     np.testing.assert_array_equal(best, losses.argmin(0) + 1)
     assert np.any(best < epochs), "every best epoch is the last: the test shows nothing"
     final = est.module_.state_dict()
@@ -201,7 +201,7 @@ def _softmax(a):
     return e / e.sum(-1, keepdims=True)
 
 
-# Logits of two task-relevance heads and of the fusion head, 1 member, 2 rows,
+# Logits of two task-relevance heads and of the fusion head, 1 network, 2 rows,
 # chosen so that KL(p_i || p_hat) and KL(p_hat || p_i) differ.
 TRB = np.array([
     [[[4.0, 0.0, 0.0], [0.0, 1.0, 0.0]]],

@@ -2,8 +2,8 @@
 heads, cross-attention fusion and the fusion head (Wu et al., ICML 2025, Fig. 2).
 
 Every module holds ``n_members`` independent networks and evaluates them in
-one batched pass: tensors carry a leading member dimension ``K``, and a
-linear layer is one batched matrix product (:class:`MemberLinear`). An
+one batched pass: tensors carry a leading network dimension ``K``, and a
+linear layer is one batched matrix product (:class:`NetworkLinear`). An
 ensemble of K small networks then costs about as much time as one on small
 data, where the cost is the number of operations rather than their size.
 """
@@ -17,10 +17,10 @@ from torch import nn
 from ._encoders import MemberEncoder
 
 
-class MemberLinear(nn.Module):
+class NetworkLinear(nn.Module):
     """``n_members`` independent linear layers: ``(K, N, in) -> (K, N, out)``.
 
-    Each member is initialized as :class:`torch.nn.Linear` initializes one
+    Each network is initialized as :class:`torch.nn.Linear` initializes one
     layer (uniform in ``+-1 / sqrt(in_features)``). The weight is stored as
     ``(K, in_features, out_features)``, so the forward pass is one
     ``baddbmm``.
@@ -46,8 +46,8 @@ class MemberLinear(nn.Module):
         return out.reshape(*shape[:-1], self.out_features)
 
     def extra_repr(self):
-        members, _, _ = self.weight.shape
-        return (f"n_members={members}, in_features={self.in_features}, "
+        networks, _, _ = self.weight.shape
+        return (f"n_members={networks}, in_features={self.in_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
@@ -55,12 +55,12 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
     layers = []
     prev = in_dim
     for width in hidden:
-        layers.append(MemberLinear(n_members, prev, width, bias=bias))
+        layers.append(NetworkLinear(n_members, prev, width, bias=bias))
         layers.append(activation())
         if dropout:
             layers.append(nn.Dropout(dropout))
         prev = width
-    layers.append(MemberLinear(n_members, prev, out_dim, bias=bias))
+    layers.append(NetworkLinear(n_members, prev, out_dim, bias=bias))
     return nn.Sequential(*layers)
 
 
@@ -94,7 +94,7 @@ class Encoder(nn.Module):
             _mlp(n_members, in_dim, hidden, out_dim, bias=bias, dropout=dropout),
             nn.GELU(),
         )
-        self.linear = (MemberLinear(n_members, in_dim, out_dim, bias=False)
+        self.linear = (NetworkLinear(n_members, in_dim, out_dim, bias=False)
                        if linear_path else None)
 
     def forward(self, x):
@@ -109,9 +109,9 @@ class VariationalHead(nn.Module):
 
     def __init__(self, n_members, in_dim, hidden, latent_dim, *, bias=True):
         super().__init__()
-        self.body = nn.Sequential(MemberLinear(n_members, in_dim, hidden, bias=bias), nn.GELU())
-        self.mu = MemberLinear(n_members, hidden, latent_dim, bias=bias)
-        self.logvar = MemberLinear(n_members, hidden, latent_dim, bias=bias)
+        self.body = nn.Sequential(NetworkLinear(n_members, in_dim, hidden, bias=bias), nn.GELU())
+        self.mu = NetworkLinear(n_members, hidden, latent_dim, bias=bias)
+        self.logvar = NetworkLinear(n_members, hidden, latent_dim, bias=bias)
 
     def forward(self, z):
         h = self.body(z)
@@ -125,7 +125,7 @@ class CrossAttentionFusion(nn.Module):
 
     The attention is :class:`torch.nn.MultiheadAttention`'s (input
     projections for queries, keys and values, scaled dot products per head,
-    an output projection), written out with member dimensions; with a
+    an output projection), written out with network dimensions; with a
     handful of tokens this is also several times faster on CPU than the
     fused attention kernel.
     """
@@ -135,9 +135,9 @@ class CrossAttentionFusion(nn.Module):
         if latent_dim % n_heads:
             raise ValueError(f"latent_dim {latent_dim} is not divisible by n_heads {n_heads}")
         self.n_heads = n_heads
-        self.in_proj = MemberLinear(n_members, latent_dim, 3 * latent_dim, bias=bias)
-        self.out_proj = MemberLinear(n_members, latent_dim, latent_dim, bias=bias)
-        self.out = MemberLinear(n_members, n_modalities * latent_dim, latent_dim, bias=bias)
+        self.in_proj = NetworkLinear(n_members, latent_dim, 3 * latent_dim, bias=bias)
+        self.out_proj = NetworkLinear(n_members, latent_dim, latent_dim, bias=bias)
+        self.out = NetworkLinear(n_members, n_modalities * latent_dim, latent_dim, bias=bias)
         # MultiheadAttention's initialisation: Xavier-uniform input
         # projections, zero biases in the attention.
         with torch.no_grad():
@@ -150,30 +150,30 @@ class CrossAttentionFusion(nn.Module):
     def forward(self, tokens, mask=None):
         # tokens: (K, N, M, k); attention within each row's M tokens.
         # mask: None, or bool (K, N, M), False for an absent modality.
-        members, n, m, k = tokens.shape
+        networks, n, m, k = tokens.shape
         h = self.n_heads
-        qkv = self.in_proj(tokens).reshape(members * n, m, 3, h, k // h)
+        qkv = self.in_proj(tokens).reshape(networks * n, m, 3, h, k // h)
         # (K N h, M, d) blocks, so that scores and softmax run on contiguous
         # (M, M) matrices.
-        q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, members * n * h, m, k // h).unbind(0)
+        q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, networks * n * h, m, k // h).unbind(0)
         scores = torch.bmm(q, key.transpose(1, 2)) / math.sqrt(k // h)
         if mask is not None:
             scores = _mask_keys(scores, mask, h)
         attended = torch.bmm(scores.softmax(-1), v)
-        attended = attended.reshape(members, n, h, m, k // h).transpose(2, 3)
-        attended = self.out_proj(attended.reshape(members, n, m, k))
+        attended = attended.reshape(networks, n, h, m, k // h).transpose(2, 3)
+        attended = self.out_proj(attended.reshape(networks, n, m, k))
         if mask is not None:
             # ``out`` reads the M attended tokens side by side: an absent
             # token enters it as zeros.
             attended = attended * mask[..., None].to(attended.dtype)
-        return self.out(attended.reshape(members, n, m * k))
+        return self.out(attended.reshape(networks, n, m * k))
 
 
 def _mask_keys(scores, mask, n_heads):
     """Key-padding mask: scores ``(K N h, M, M)`` with -inf at the keys of
     absent modalities (every row keeps at least one key)."""
-    members, n, m = mask.shape
-    keys = mask[:, :, None, None, :].expand(members, n, n_heads, 1, m).reshape(-1, 1, m)
+    networks, n, m = mask.shape
+    keys = mask[:, :, None, None, :].expand(networks, n, n_heads, 1, m).reshape(-1, 1, m)
     return scores.masked_fill(~keys, float("-inf"))
 
 
@@ -195,7 +195,7 @@ def _head(kind, n_members, in_dim, out_dim, hidden):
     hidden = tuple(hidden)
     if kind == "linear":
         if not hidden:
-            return MemberLinear(n_members, in_dim, out_dim)
+            return NetworkLinear(n_members, in_dim, out_dim)
         return _mlp(n_members, in_dim, hidden, out_dim)
     if kind == "svdd":
         return SVDDHead(n_members, in_dim, hidden, out_dim)
@@ -282,7 +282,7 @@ class OMIBModule(nn.Module):
     encoders : list of (callable or None) or None
         Per modality, None for the default MLP encoder or a callable
         ``f(input_shape, embedding_dim)`` returning a torch module, wrapped
-        in a :class:`MemberEncoder` (one instance per member).
+        in a :class:`MemberEncoder` (one instance per network).
     names : list of str or None
         Names of the modalities, for error messages.
 
@@ -290,7 +290,7 @@ class OMIBModule(nn.Module):
     -----
     The modalities are a list ``xs`` of tensors in fit order, each of shape
     ``(n_members, N, n_features_i)``, or ``(N, n_features_i)`` for the same
-    rows in every member. Each pass returns a :class:`ModuleOutput`:
+    rows in every network. Each pass returns a :class:`ModuleOutput`:
     ``forward`` its ``y_hat`` and ``xi``, computed with zeta_i = mu_i
     (deterministic), what inference uses; ``forward_warmup`` the
     task-relevance heads' outputs ``trb``; ``forward_train`` everything the
@@ -379,7 +379,7 @@ class OMIBModule(nn.Module):
 
     def set_standardization(self, shifts, scales):
         """Store per-feature shift and scale of each modality, shapes
-        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all members
+        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all networks
         (``(n_members, 1)`` or ``(1,)`` for an N-D modality)."""
         for i, (shift, scale) in enumerate(zip(shifts, scales)):
             buf = getattr(self, f"shift{i}")
@@ -478,14 +478,14 @@ def gaussian_kl(mu, logvar):
     return 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar, dim=-1)
 
 
-def slice_members(module, members):
-    """Keep only the given members of a module, in place.
+def slice_networks(module, networks):
+    """Keep only the given networks of a module, in place.
 
-    Every parameter and buffer of the OMIB modules has the member dimension
+    Every parameter and buffer of the OMIB modules has the network dimension
     first (user encoders too: :class:`MemberEncoder` stacks its instances'),
-    so selecting members is indexing that dimension.
+    so selecting networks is indexing that dimension.
     """
-    index = torch.as_tensor(members, dtype=torch.long)
+    index = torch.as_tensor(networks, dtype=torch.long)
     with torch.no_grad():
         for sub in module.modules():
             for name, param in list(sub._parameters.items()):
