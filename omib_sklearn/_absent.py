@@ -27,9 +27,9 @@ def check_modalities_masked(estimator, X, *, reset):
     row; a ``None`` in a list (or a dict value), or a fitted modality missing
     from a dict, is absent from every row (only after fit, which needs the
     widths). Returns a :class:`~omib_sklearn._data.ModalityData` whose
-    absent blocks are zeros. Raises a ValueError naming the modality and the first row for a
-    block that is NaN only in part, for a row without any modality, and in
-    fit for a modality absent from every row.
+    absent blocks are zeros. Raises a ValueError naming the modality and the
+    first row for a block that is NaN only in part, for a row without any
+    modality, and in fit for a modality absent from every row.
     """
     X, absent_everywhere = _fill_absent(estimator, X, reset=reset)
     arrays = check_modalities(estimator, X, reset=reset, allow_nan=True)

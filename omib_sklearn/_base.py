@@ -273,8 +273,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             self.beta_ = float(self.beta)
             return
         est = estimate_information(
-            information_views(complete_rows(data)), method=self.information, noise_std=self.info_noise,
-            n_steps=self.mine_steps, random_state=rng, device=self.device,
+            information_views(complete_rows(data)), method=self.information,
+            noise_std=self.info_noise, n_steps=self.mine_steps, random_state=rng, device=self.device,
         )
         for message in est.repairs:
             warnings.warn(f"MINE estimates repaired: {message}", UserWarning, stacklevel=3)

@@ -16,8 +16,9 @@ import torch
 class ModalityData:
     """The validated modalities and which of them each row has.
 
-    Created by :func:`~omib_sklearn._absent.check_modalities_masked`; every
-    fit and inference stage after the input checks takes it.
+    Created by :func:`~omib_sklearn._absent.check_modalities_masked`; the
+    fit stages after the input checks take it, and inference reads its
+    arrays and mask.
 
     Attributes
     ----------

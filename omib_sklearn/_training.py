@@ -374,7 +374,7 @@ class OMIBNet(NeuralNet):
         losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
         # Each network's gradient comes from its own loss only.
         losses.sum().backward()
-        return {"loss": losses.detach().mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
+        return {"loss": losses.detach().mean(), "y_pred": step_prediction(out)}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
@@ -390,7 +390,7 @@ class OMIBNet(NeuralNet):
         self.history.record_batch("valid_network_sum", (losses * weight).tolist())
         self.history.record_batch("valid_network_score", (scores * wi).sum(1).tolist())
         self.history.record_batch("valid_network_weight", weight.tolist())
-        return {"loss": losses.mean(), "y_pred": out.trb[0] if out.y_hat is None else out.y_hat}
+        return {"loss": losses.mean(), "y_pred": step_prediction(out)}
 
     # -- inference ------------------------------------------------------------
     def infer_networks(self, X, mask=None, chunk_size=4096):
@@ -468,6 +468,12 @@ class OMIBNet(NeuralNet):
             return super().predict_proba(X)
         task = self.criterion_.task
         return self._pooled(X, task.predict_proba(self.network_outputs(X), self.module_))
+
+
+def step_prediction(out):
+    """The ``y_pred`` of a training or validation step: the fusion head's
+    output, or in the warm-up the first task-relevance head's."""
+    return out.trb[0] if out.y_hat is None else out.y_hat
 
 
 def drop_modalities(x, mask, p):
