@@ -40,8 +40,9 @@ MIN_STOPPING_STEPS = 50
 
 #: Epochs without improvement that a network waits while its validation loss
 #: has not yet fallen below that of a constant prediction (the plateau of a
-#: target that lies across modalities; ``NetworkEarlyStopping``).
-PLATEAU_EPOCHS = 30
+#: target that lies across modalities; ``NetworkEarlyStopping``). None: it
+#: trains on until the phase's last epoch; 0: no plateau rule.
+PLATEAU_EPOCHS = None
 
 
 class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -483,7 +484,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 "early_stopping",
                 NetworkEarlyStopping(
                     self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS,
-                    baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
+                    baseline=self._constant_loss(train),
+                    plateau_epochs=(max(self.max_epochs, self.warmup_epochs)
+                                    if PLATEAU_EPOCHS is None else PLATEAU_EPOCHS),
                 ),
             ))
         callbacks += list(copy.deepcopy(self.callbacks or []))

@@ -176,8 +176,10 @@ PARAMETERS = """\
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs. A phase also waits for at
         least 50 optimizer steps without improvement before it stops: on
-        small data an epoch is only a few steps, and a patience of a few
-        epochs ended training on the initial plateau.
+        small data an epoch is only a few steps. A network whose validation
+        loss has not yet fallen 2% below that of a constant prediction (the
+        plateau of a target that lies across modalities) does not stop
+        early: it trains on to the phase's last epoch.
     tol : float, default=1e-4
         Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None
