@@ -522,6 +522,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             verbose=int(self.verbose) if log else 0,
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_member_loss", "phase",
+                "train_member_loss", "member_r",
             ]),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,

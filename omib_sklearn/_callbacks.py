@@ -30,13 +30,26 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 class PhaseRecorder(Callback):
-    """Writes the phase, the weights r and the KL terms (means over the
-    members) into skorch's history."""
+    """Writes the phase, the training loss of each member, the weights r
+    (their means over the members, and each member's) and the KL terms
+    (means over the members) into skorch's history.
+
+    A member's training loss of an epoch is the mean of its batch losses
+    weighted as skorch weights ``train_loss`` (``train_batch_size``), so
+    that their mean over the members is ``train_loss``.
+    """
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("phase", net.phase.value)
+        batches = [b for b in net.history[-1, "batches"] if "train_member_loss" in b]
+        if batches:
+            net.history.record("train_member_loss", np.average(
+                [b["train_member_loss"] for b in batches], axis=0,
+                weights=[b["train_batch_size"] for b in batches],
+            ).tolist())
         if net.phase is Phase.MAIN:
             net.history.record("r", net.r.mean(0).tolist())
+            net.history.record("member_r", net.r.tolist())
             kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
             if kl_values:
                 net.history.record("kl", np.mean(kl_values, axis=0).tolist())

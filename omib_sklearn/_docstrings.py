@@ -232,8 +232,9 @@ ATTRIBUTES = """\
     history_ : dict
         ``{"warmup": [...], "main": [...]}``: one dict per epoch (numbered
         within its phase) of the fitted networks' training, with the losses
-        averaged over the networks (and r and the KL per modality in the
-        main phase; the validation loss and score, and
+        averaged over the networks and ``train_member_loss`` per network
+        (and r and the KL per modality in the main phase, with ``member_r``,
+        r per network and modality; the validation loss and score, and
         ``valid_member_loss`` per network, when they were early-stopped).
     n_epochs_ : dict
         Epochs run in each phase by the fitted networks.

@@ -365,6 +365,7 @@ class OMIBNet(NeuralNet):
         Xi, yi = unpack_data(batch)
         out = self.infer(Xi)
         losses = self.get_loss(out, yi, X=Xi, training=True)
+        self.history.record_batch("train_member_loss", losses.detach().tolist())
         # Each member's gradient comes from its own loss only.
         losses.sum().backward()
         return {"loss": losses.detach().mean(), "y_pred": out.get("y_hat", out["trb"][0])}
