@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
 from ._absent import check_modalities_masked, complete_rows, mask_entry
-from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
+from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseProgress, PhaseRecorder, write_line
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
 from ._information import beta_bounds, estimate_information, information_views, select_beta
@@ -271,7 +271,12 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             self.information_ = None
             self.beta_bounds_ = None
             self.beta_ = float(self.beta)
+            if self.verbose:
+                print(f"[OMIB] beta = {self.beta_:g}, fixed (no MINE estimates)")
             return
+        if self.verbose:
+            print(f"[OMIB] beta selection: MINE estimates ({self.information}, "
+                  f"{self.mine_steps} steps each)")
         arrays = complete_rows(arrays)
         est = estimate_information(
             information_views(arrays), method=self.information, noise_std=self.info_noise,
@@ -344,7 +349,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         X.update(mask_entry(arrays))
         train = MemberRows(X, target, plan.train, weight)
         valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
-        self.net_ = self._build_net(arrays, train, valid, seed, log=log)
+        self.net_ = self._build_net(arrays, train, valid, seed, log=log, epochs=epochs)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
                 self._run_phase(phase, train, epochs[phase.value])
@@ -447,7 +452,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             bias=task.bias, stochastic=task.stochastic,
         )
 
-    def _build_net(self, arrays, train, valid, seed, log=True):
+    def _build_net(self, arrays, train, valid, seed, log=True, epochs=None):
         from skorch.helper import predefined_split
 
         task = self._make_task()
@@ -484,6 +489,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 scales.append(torch.where(std > 0, std, torch.ones_like(std)))
             module.set_standardization(shifts, scales)
         callbacks = [("phase", PhaseRecorder())]
+        if self.verbose and epochs is not None:
+            # Before early stopping, whose StopPhase ends the epoch's callbacks.
+            callbacks.append(("progress", PhaseProgress(epochs, "" if log else "refit ")))
         if valid is not None:
             callbacks.append((
                 "early_stopping",
@@ -523,7 +531,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_member_loss", "phase",
                 "train_member_loss", "member_r",
-            ]),
+            # skorch's PrintLog prints to any sink but print whatever the
+            # net's verbose: write_line only where the log is on.
+            ], sink=write_line if log and self.verbose else print),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,
             modality_dropout=self.modality_dropout,

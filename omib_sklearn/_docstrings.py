@@ -213,8 +213,12 @@ PARAMETERS = """\
         Seed of MINE, the draw of beta, the initialisation, the batches and
         the noise. The same seed gives identical results on CPU.
     verbose : int, default=0
-        0 is silent; 1 prints the MINE estimates with beta and one line per
-        epoch per phase."""
+        0 is silent. 1 shows the fit's progress through its stages: the beta
+        selection (the MINE estimates, the bounds and beta), the rows that
+        train and validate each network, then for the warm-up and the main
+        phase one line per epoch on standard output and a progress bar over
+        the phase's epochs on standard error (tqdm), and the refit, if any,
+        with a progress bar per phase and a closing line."""
 
 ATTRIBUTES = """\
     beta_ : float
