@@ -276,3 +276,17 @@ def test_without_matplotlib_the_module_imports_and_plotting_names_the_extra(monk
     finally:
         monkeypatch.undo()
         importlib.reload(plotting)
+
+
+def test_displays_of_the_anomaly_detector(data):
+    from omib_sklearn import OMIBAnomalyDetector
+
+    X, _ = data
+    det = OMIBAnomalyDetector(n_estimators=2, dynamic_r=True, **SMALL).fit(X)
+    assert det.best_epochs_ is None  # the detector trains without early stopping by default
+    curves = TrainingCurvesDisplay.from_estimator(det)
+    assert curves.lines_.shape == (2, 2, 1) and curves.best_markers_ is None
+    info = InformationDisplay.from_estimator(det)
+    assert info.im_.get_array().shape == (2, 2)
+    r = RTrajectoryDisplay.from_estimator(det)
+    assert r.r.shape == (det.n_epochs_["main"], 2, 2)
