@@ -1,5 +1,5 @@
 """skorch callbacks of the training: the epoch log, the phase record and
-early stopping of each member on its held-out rows."""
+early stopping of each network on its held-out rows."""
 
 import re
 import sys
@@ -85,13 +85,13 @@ class PhaseProgress(Callback):
 
 
 class PhaseRecorder(Callback):
-    """Writes the phase, the training loss of each member, the weights r
-    (their means over the members, and each member's) and the KL terms
-    (means over the members) into skorch's history.
+    """Writes the phase, the training loss of each network, the weights r
+    (their means over the networks, and each network's) and the KL terms
+    (means over the networks) into skorch's history.
 
-    A member's training loss of an epoch is the mean of its batch losses
+    A network's training loss of an epoch is the mean of its batch losses
     weighted as skorch weights ``train_loss`` (``train_batch_size``), so
-    that their mean over the members is ``train_loss``.
+    that their mean over the networks is ``train_loss``.
     """
 
     def on_epoch_end(self, net, **kwargs):
@@ -110,14 +110,14 @@ class PhaseRecorder(Callback):
                 net.history.record("kl", np.mean(kl_values, axis=0).tolist())
 
 
-class MemberEarlyStopping(Callback):
-    """Early stopping of each member on its held-out rows.
+class NetworkEarlyStopping(Callback):
+    """Early stopping of each network on its held-out rows.
 
-    A member's validation loss is the phase's task loss on its held-out rows
+    A network's validation loss is the phase's task loss on its held-out rows
     (the fusion head's in the main phase: cross-entropy for classification,
     squared error for regression, the SVDD distance), computed with the
-    averaged weights. Each member keeps its weights of least validation
-    loss; the phase stops once no member has improved by ``tol`` for
+    averaged weights. Each network keeps its weights of least validation
+    loss; the phase stops once no network has improved by ``tol`` for
     ``patience`` epochs and at least ``min_steps`` optimizer steps.
 
     skorch's :class:`~skorch.callbacks.EarlyStopping` monitors one number
@@ -161,7 +161,7 @@ class MemberEarlyStopping(Callback):
     def reset(self):
         self.best_loss_ = None
         self.best_state_ = None
-        self.best_epoch_ = None  # per member: epochs of the phase up to its best
+        self.best_epoch_ = None  # per network: epochs of the phase up to its best
         self.bad_epochs_ = None
         self.epochs_ = 0
 
@@ -174,10 +174,10 @@ class MemberEarlyStopping(Callback):
             net.best_epochs_[net.phase.value] = self.best_epoch_.copy()
 
     def on_epoch_end(self, net, **kwargs):
-        batches = [b for b in net.history[-1, "batches"] if "valid_member_sum" in b]
-        total = np.sum([b["valid_member_sum"] for b in batches], axis=0)
-        weight = np.maximum(np.sum([b["valid_member_weight"] for b in batches], axis=0), 1e-12)
-        score = np.sum([b["valid_member_score"] for b in batches], axis=0) / weight
+        batches = [b for b in net.history[-1, "batches"] if "valid_network_sum" in b]
+        total = np.sum([b["valid_network_sum"] for b in batches], axis=0)
+        weight = np.maximum(np.sum([b["valid_network_weight"] for b in batches], axis=0), 1e-12)
+        score = np.sum([b["valid_network_score"] for b in batches], axis=0) / weight
         loss = total / weight
         net.history.record("valid_member_loss", loss.tolist())
         net.history.record("valid_score", float(score.mean()))

@@ -286,7 +286,7 @@ ATTRIBUTES = """\
     feature_names_in_ : ndarray of str
         Column names of a single DataFrame input (only then).
     module_ : OMIBModule
-        The trained torch networks (one module, ``n_estimators`` members;
+        The trained torch networks (one module, ``n_estimators`` networks;
         one with ``refit=False`` after cross-validation).
     net_ : skorch.NeuralNet
         The private skorch net that trained it."""
