@@ -20,7 +20,7 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
 from ._absent import check_modalities_masked, complete_rows
-from ._callbacks import NetworkEarlyStopping, PhaseLog, PhaseRecorder
+from ._callbacks import NetworkEarlyStopping, PhaseLog, PhaseProgress, PhaseRecorder, write_line
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
 from ._information import beta_bounds, estimate_information, information_views, select_beta
@@ -272,7 +272,12 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             self.information_ = None
             self.beta_bounds_ = None
             self.beta_ = float(self.beta)
+            if self.verbose:
+                print(f"[OMIB] beta = {self.beta_:g}, fixed (no MINE estimates)")
             return
+        if self.verbose:
+            print(f"[OMIB] beta selection: MINE estimates ({self.information}, "
+                  f"{self.mine_steps} steps each)")
         est = estimate_information(
             information_views(complete_rows(data)), method=self.information,
             noise_std=self.info_noise, n_steps=self.mine_steps, random_state=rng, device=self.device,
@@ -342,7 +347,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         ``fit_times_`` when ``log``."""
         train = NetworkRows(data, target, plan.train, weight)
         valid = None if plan.valid is None else NetworkRows(data, target, plan.valid, weight)
-        self.net_ = self._build_net(data, train, valid, seed, log=log)
+        self.net_ = self._build_net(data, train, valid, seed, log=log, epochs=epochs)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
                 self._run_phase(phase, train, epochs[phase.value])
@@ -445,7 +450,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             bias=task.bias, stochastic=task.stochastic,
         )
 
-    def _build_net(self, data, train, valid, seed, log=True):
+    def _build_net(self, data, train, valid, seed, log=True, epochs=None):
         from skorch.helper import predefined_split
 
         task = self._make_task()
@@ -479,6 +484,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 scales.append(torch.where(std > 0, std, torch.ones_like(std)))
             module.set_standardization(shifts, scales)
         callbacks = [("phase", PhaseRecorder())]
+        if self.verbose and epochs is not None:
+            # Before early stopping, whose StopPhase ends the epoch's callbacks.
+            callbacks.append(("progress", PhaseProgress(epochs, "" if log else "refit ")))
         if valid is not None:
             callbacks.append((
                 "early_stopping",
@@ -517,9 +525,12 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             callbacks=callbacks,
             device=device,
             verbose=int(self.verbose) if log else 0,
+            # skorch's PrintLog prints to any sink but print whatever the
+            # net's verbose: write_line only where the log is on.
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_member_loss", "phase",
-            ]),
+                "train_member_loss", "member_r",
+            ], sink=write_line if log and self.verbose else print),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,
             modality_dropout=self.modality_dropout,

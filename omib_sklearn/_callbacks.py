@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import torch
 from skorch.callbacks import Callback, PrintLog
+from tqdm import tqdm
 
 from ._phase import Phase
 
@@ -29,14 +30,81 @@ class PhaseLog(PrintLog):
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
+def write_line(text):
+    """Print a line of the epoch log above any progress bar (tqdm's
+    ``write``, to standard output)."""
+    tqdm.write(text, file=sys.stdout)
+
+
+class PhaseProgress(Callback):
+    """A progress bar over the epochs of each phase, on standard error.
+
+    skorch's :class:`~skorch.callbacks.ProgressBar` draws one bar per epoch,
+    over its batches; this one draws one per phase, over its epochs
+    (``epochs[phase]`` at most; early stopping may end it sooner), with
+    the last epoch's ``train_loss`` and ``valid_loss``. The bar is named
+    ``prefix`` and the phase.
+    """
+
+    def __init__(self, epochs, prefix=""):
+        self.epochs = epochs
+        self.prefix = prefix
+
+    def initialize(self):
+        self.bar_ = None
+        return self
+
+    def on_train_begin(self, net, **kwargs):
+        self._close()
+        self.bar_ = tqdm(total=self.epochs[net.phase.value], desc=self.prefix + net.phase.value,
+                         unit="epoch", file=sys.stderr, dynamic_ncols=True)
+
+    def on_epoch_end(self, net, **kwargs):
+        if self.bar_ is None:
+            return
+        last = net.history[-1]
+        self.bar_.set_postfix(
+            {k: f"{last[k]:.4g}" for k in ("train_loss", "valid_loss") if k in last},
+            refresh=False,
+        )
+        self.bar_.update(1)
+
+    def on_train_end(self, net, **kwargs):
+        self._close()
+
+    def _close(self):
+        if getattr(self, "bar_", None) is not None:
+            self.bar_.close()
+        self.bar_ = None
+
+    def __getstate__(self):
+        # A bar is open only during a phase, and does not pickle.
+        state = self.__dict__.copy()
+        state["bar_"] = None
+        return state
+
+
 class PhaseRecorder(Callback):
-    """Writes the phase, the weights r and the KL terms (means over the
-    networks) into skorch's history."""
+    """Writes the phase, the training loss of each network, the weights r
+    (their means over the networks, and each network's) and the KL terms
+    (means over the networks) into skorch's history.
+
+    A network's training loss of an epoch is the mean of its batch losses
+    weighted as skorch weights ``train_loss`` (``train_batch_size``), so
+    that their mean over the networks is ``train_loss``.
+    """
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("phase", net.phase.value)
+        batches = [b for b in net.history[-1, "batches"] if "train_member_loss" in b]
+        if batches:
+            net.history.record("train_member_loss", np.average(
+                [b["train_member_loss"] for b in batches], axis=0,
+                weights=[b["train_batch_size"] for b in batches],
+            ).tolist())
         if net.phase is Phase.MAIN:
             net.history.record("r", net.r.mean(0).tolist())
+            net.history.record("member_r", net.r.tolist())
             kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
             if kl_values:
                 net.history.record("kl", np.mean(kl_values, axis=0).tolist())

@@ -215,8 +215,12 @@ PARAMETERS = """\
         Seed of MINE, the draw of beta, the initialisation, the batches and
         the noise. The same seed gives identical results on CPU.
     verbose : int, default=0
-        0 is silent; 1 prints the MINE estimates with beta and one line per
-        epoch per phase."""
+        0 is silent. 1 shows the fit's progress through its stages: the beta
+        selection (the MINE estimates, the bounds and beta), the rows that
+        train and validate each network, then for the warm-up and the main
+        phase one line per epoch on standard output and a progress bar over
+        the phase's epochs on standard error (tqdm), and the refit, if any,
+        with a progress bar per phase and a closing line."""
 
 ATTRIBUTES = """\
     beta_ : float
@@ -234,8 +238,9 @@ ATTRIBUTES = """\
     history_ : dict
         ``{"warmup": [...], "main": [...]}``: one dict per epoch (numbered
         within its phase) of the fitted networks' training, with the losses
-        averaged over the networks (and r and the KL per modality in the
-        main phase; the validation loss and score, and
+        averaged over the networks and ``train_member_loss`` per network
+        (and r and the KL per modality in the main phase, with ``member_r``,
+        r per network and modality; the validation loss and score, and
         ``valid_member_loss`` per network, when they were early-stopped).
     n_epochs_ : dict
         Epochs run in each phase by the fitted networks.

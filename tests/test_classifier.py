@@ -216,6 +216,42 @@ def test_silent_by_default(sim, capsys):
     assert capsys.readouterr().out == ""
 
 
+@pytest.mark.parametrize("verbose", [0, 1])
+def test_verbose_shows_each_stage_with_a_progress_bar_per_phase(sim, capsys, verbose):
+    (Xtr, ytr), _ = sim
+    clf = OMIBClassifier(random_state=0, verbose=verbose, n_iter_no_change=2,
+                         **{**FAST, "max_epochs": 3, "early_stopping": True})
+    clf.fit(Xtr, ytr)
+    out, err = capsys.readouterr()
+    if not verbose:
+        assert out == "" and err == ""
+        return
+    # the stages in order on standard output
+    stages = ["[OMIB] beta selection: MINE", "[OMIB] MINE (channels)",
+              "[OMIB] phase: warmup", "[OMIB] phase: main", "[OMIB] refit on all 500 rows"]
+    where = [out.find(stage) for stage in stages]
+    assert -1 not in where and where == sorted(where), where
+    # a bar per phase on standard error, the refit's phases too, each run to
+    # the epochs that ran
+    bars = [line.strip() for line in err.replace("\r", "\n").splitlines()]
+    n = clf.early_stopping_history_
+    for name, epochs in [("warmup", len(n["warmup"])), ("main", len(n["main"])),
+                         ("refit warmup", clf.n_epochs_["warmup"]),
+                         ("refit main", clf.n_epochs_["main"])]:
+        assert any(line.startswith(f"{name}: ") and f"| {epochs}/" in line for line in bars), name
+    assert "train_loss=" in err and "valid_loss=" in err
+    assert "\x1b[" not in out
+
+
+def test_verbose_with_a_fixed_beta_says_so(sim, capsys):
+    (Xtr, ytr), _ = sim
+    OMIBClassifier(random_state=0, verbose=1, beta=1e-3, **{**FAST, "max_epochs": 1}).fit(
+        Xtr, ytr)
+    out, err = capsys.readouterr()
+    assert "[OMIB] beta = 0.001, fixed" in out and "beta selection" not in out
+    assert "main: " in err
+
+
 # -- bad input -------------------------------------------------------------------
 @pytest.fixture
 def small():
