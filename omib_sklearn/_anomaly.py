@@ -40,8 +40,8 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
 
     Centres: the centre of a head is the mean of its outputs over the
     training data in a forward pass in eval mode, taken just before that head
-    is trained toward it (the task-relevance heads before the warm-up, with
-    the warm-up's noise input; the fusion head before the main phase).
+    is trained toward it (the task-relevance heads before the warm-up, on
+    the warm-up's input ``[z_i, 0]``; the fusion head before the main phase).
     Coordinates with ``|c_j| < eps``, exact zeros included, are moved to
     ``+-eps``, with ``eps`` = 0.1 times the root mean square of the head's
     outputs. The centres are buffers of ``module_`` (``center`` and
