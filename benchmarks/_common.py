@@ -47,7 +47,7 @@ def sampled_accuracy(clf, X, y, seed=0):
     device = next(module.parameters()).device
     with torch.no_grad(), torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(seed)
-        logits, _ = module(sample=True, **{f"m{i}": torch.as_tensor(a, device=device) for i, a in enumerate(arrays)})
+        logits = module([torch.as_tensor(a, device=device) for a in arrays], sample=True).y_hat
     pred = clf.classes_[logits.argmax(1).cpu().numpy()]
     return float(np.mean(pred == y))
 

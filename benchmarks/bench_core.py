@@ -51,10 +51,10 @@ def plain_torch_epoch_seconds(Xtr, ytr, clf, epochs):
         perm = torch.randperm(len(y))
         for i in range(0, len(y), p["batch_size"]):
             idx = perm[i:i + p["batch_size"]]
-            out = module.forward_train(**{f"m{k}": x[idx] for k, x in enumerate(xs)})
-            kl = sum(gaussian_kl(m, lv).mean() for m, lv in zip(out["mu"], out["logvar"]))
-            loss = task.loss(out["y_hat"], y[idx]) + clf.beta_ * kl + sum(
-                task.loss(t, y[idx]) for t in out["trb"])
+            out = module.forward_train([x[idx] for x in xs])
+            kl = sum(gaussian_kl(m, lv).mean() for m, lv in zip(out.mu, out.logvar))
+            loss = task.loss(out.y_hat, y[idx]) + clf.beta_ * kl + sum(
+                task.loss(t, y[idx]) for t in out.trb)
             opt.zero_grad()
             loss.backward()
             opt.step()

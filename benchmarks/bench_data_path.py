@@ -1,5 +1,5 @@
 """The data path of the training: the stacked-batch iterator the net uses
-(``MemberBatches``) against torch's DataLoader reading a Dataset with
+(``NetworkBatches``) against torch's DataLoader reading a Dataset with
 ``__getitems__`` (skorch's own path), on SIM-I's training rows with five
 cross-fitted networks.
 
@@ -20,8 +20,9 @@ import torch
 from _common import sim_split
 
 from omib_sklearn import OMIBClassifier
+from omib_sklearn._data import Batch, ModalityData
 from omib_sklearn._row_plan import plan_rows
-from omib_sklearn._training import MemberBatches, MemberRows
+from omib_sklearn._training import NetworkBatches, NetworkRows
 
 
 class StackedRows(torch.utils.data.Dataset):
@@ -52,7 +53,7 @@ class StackedRows(torch.utils.data.Dataset):
         w = self.real[:, positions]
         if self.data.weight is not None:
             w = w * self.data.weight[idx]
-        return {k: v[idx] for k, v in self.data.inputs.items()}, (self.data.target[idx], w)
+        return Batch([v[idx] for v in self.data.inputs], None, self.data.target[idx], w)
 
 
 def seconds_per_epoch(make_batches, epochs):
@@ -75,10 +76,10 @@ def main():
     plan = plan_rows(len(ytr), ytr, n_estimators=5, early_stopping=True,
                      validation_fraction=0.1, refit=True, stratify=True,
                      random_state=np.random.RandomState(0))
-    data = MemberRows({f"m{i}": x for i, x in enumerate(Xtr)}, ytr, plan.train)
+    data = NetworkRows(ModalityData(list(Xtr)), ytr, plan.train)
     batch_size = 128
 
-    iterator = MemberBatches(data, batch_size, shuffle=True, seed=0)
+    iterator = NetworkBatches(data, batch_size, shuffle=True, seed=0)
     ours = seconds_per_epoch(lambda: iterator, args.epochs)
     stacked = StackedRows(data)
     loader = torch.utils.data.DataLoader(stacked, batch_size=batch_size, shuffle=False,
@@ -96,9 +97,9 @@ def main():
     steps = epoch - ours
     print(f"SIM-I, {len(ytr)} rows, 5 networks, batch {batch_size}, torch threads = {args.threads}, "
           f"median of {args.epochs} epochs\n")
-    print("| data path | batches s/epoch | whole epoch s | epoch ratio vs MemberBatches |")
+    print("| data path | batches s/epoch | whole epoch s | epoch ratio vs NetworkBatches |")
     print("|---|---|---|---|")
-    print(f"| MemberBatches (used) | {ours:.4f} | {epoch:.3f} | 1.00 |")
+    print(f"| NetworkBatches (used) | {ours:.4f} | {epoch:.3f} | 1.00 |")
     print(f"| DataLoader + __getitems__ | {theirs:.4f} | {steps + theirs:.3f} | "
           f"{(steps + theirs) / epoch:.3f} |")
 

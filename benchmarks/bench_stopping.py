@@ -38,7 +38,7 @@ def fit_curves(job):
         Xtr, ytr, Xte, yte, _, _ = sim_split(case, seed)
         beta = 8.4e-5
     y_test = LabelEncoder().fit(ytr).transform(yte)
-    X_test = {f"m{i}": torch.as_tensor(a, dtype=torch.float32) for i, a in enumerate(Xte)}
+    X_test = [torch.as_tensor(a, dtype=torch.float32) for a in Xte]
 
     class TestAccuracy(Callback):
         def on_epoch_end(self, net, **kwargs):
@@ -46,7 +46,7 @@ def fit_curves(job):
                 return
             with net.averaged_weights(), torch.no_grad():
                 net.module_.eval()
-                logits, _ = net.module_(**X_test)
+                logits = net.module_(X_test).y_hat
             net.history.record("test_acc", float((logits.argmax(1).numpy() == y_test).mean()))
 
     clf = OMIBClassifier(

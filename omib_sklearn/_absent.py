@@ -4,9 +4,9 @@ A modality is absent from a row when its block is entirely NaN in that row,
 or from every row when it is given as None (or, after fit, left out of a
 dict). A sparse modality is absent only from every row (None, or left out
 of a dict); NaN in it is an error. :func:`check_modalities_masked` returns the arrays with zeros in the
-absent blocks and the mask of present modalities, which travels with the
-batches (:func:`mask_entry`) to the fusion's key-padding mask and the
-per-modality loss weights.
+absent blocks and the mask of present modalities (a
+:class:`~omib_sklearn._data.ModalityData`), which travels with the batches
+to the fusion's key-padding mask and the per-modality loss weights.
 """
 
 from collections.abc import Mapping
@@ -14,23 +14,11 @@ from collections.abc import Mapping
 import numpy as np
 
 from ._container import default_names, num_rows
+from ._data import ModalityData
 from ._input_checks import check_modalities
 from ._input_forms import check_n_modalities
 from ._sparse import empty_csr, is_sparse
 
-
-class ModalityArrays(list):
-    """The validated modalities (a list of float32 arrays) and which of them
-    each row has: ``present``, a bool array of shape (n_samples,
-    n_modalities), or None when every row has every modality.
-
-    A list, so that the fit stages that take the list of arrays carry the
-    mask along unchanged; absent blocks hold zeros.
-    """
-
-    def __init__(self, arrays, present=None):
-        super().__init__(arrays)
-        self.present = present
 
 def check_modalities_masked(estimator, X, *, reset):
     """:func:`check_modalities` for inputs with absent modalities.
@@ -38,10 +26,10 @@ def check_modalities_masked(estimator, X, *, reset):
     A modality is absent from a row when its block is entirely NaN in that
     row; a ``None`` in a list (or a dict value), or a fitted modality missing
     from a dict, is absent from every row (only after fit, which needs the
-    widths). Returns a :class:`ModalityArrays` whose absent blocks are
-    zeros. Raises a ValueError naming the modality and the first row for a
-    block that is NaN only in part, for a row without any modality, and in
-    fit for a modality absent from every row.
+    widths). Returns a :class:`~omib_sklearn._data.ModalityData` whose
+    absent blocks are zeros. Raises a ValueError naming the modality and the
+    first row for a block that is NaN only in part, for a row without any
+    modality, and in fit for a modality absent from every row.
     """
     X, absent_everywhere = _fill_absent(estimator, X, reset=reset)
     arrays = check_modalities(estimator, X, reset=reset, allow_nan=True)
@@ -85,7 +73,7 @@ def check_modalities_masked(estimator, X, *, reset):
                 "one row with each modality."
             )
         estimator.n_samples_per_modality_ = present.sum(axis=0).astype(np.int64)
-    return ModalityArrays(arrays, None if present.all() else present)
+    return ModalityData(arrays, None if present.all() else present)
 
 def _fill_absent(estimator, X, *, reset):
     """X with NaN blocks for the modalities given as None (in a list, tuple
@@ -150,21 +138,13 @@ def _fill_absent(estimator, X, *, reset):
     return (type(X)(out) if isinstance(X, tuple) else out), absent_everywhere
 
 
-def mask_entry(arrays):
-    """``{"mask": present}`` for modalities with absent rows (a
-    :class:`ModalityArrays` with a mask), else ``{}``: the inputs of
-    complete data stay as they were. The mask travels in the batches under
-    that key; :func:`split_mask` takes it out for the module."""
-    present = getattr(arrays, "present", None)
-    return {} if present is None else {"mask": present}
-
-
-def complete_rows(arrays):
-    """The rows with every modality present (all rows of complete data),
-    on which MINE estimates the information."""
-    present = getattr(arrays, "present", None)
+def complete_rows(data):
+    """The arrays of a :class:`~omib_sklearn._data.ModalityData` on the rows
+    with every modality present (all rows of complete data), on which MINE
+    estimates the information."""
+    present = data.present
     if present is None:
-        return arrays
+        return data.arrays
     rows = present.all(axis=1)
     if rows.sum() < 2:
         raise ValueError(
@@ -172,12 +152,5 @@ def complete_rows(arrays):
             f"present, and only {int(rows.sum())} row(s) have them all; pass a float beta."
         )
     rows = np.flatnonzero(rows)
-    return [a[rows] for a in arrays]
+    return [a[rows] for a in data.arrays]
 
-
-def split_mask(x):
-    """The modalities of a batch ``x`` (a dict keyed ``m0, m1, ...``) and
-    its mask of present modalities, ``x["mask"]`` (None when every modality
-    is present), for the module's ``mask`` argument."""
-    inputs = {k: v for k, v in x.items() if k != "mask"}
-    return inputs, x.get("mask")

@@ -19,8 +19,8 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
-from ._absent import check_modalities_masked, complete_rows, mask_entry
-from ._callbacks import MemberEarlyStopping, PhaseLog, PhaseRecorder
+from ._absent import check_modalities_masked, complete_rows
+from ._callbacks import NetworkEarlyStopping, PhaseLog, PhaseRecorder
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
 from ._information import beta_bounds, estimate_information, information_views, select_beta
@@ -28,9 +28,9 @@ from ._objective import PhaseObjective
 from ._phase import Phase
 from ._row_plan import RowPlan, plan_rows
 from ._sparse import as_table, is_sparse, sparse_scale
-from ._training import MemberRows, OMIBNet, fused_adam_supported
+from ._training import NetworkRows, OMIBNet, fused_adam_supported
 from .nn import OMIBModule
-from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, input_key, slice_members
+from .nn._modules import INPUT_WEIGHTS, LINEAR_PATH_WEIGHTS, slice_networks
 
 #: A phase stops only after this many optimizer steps without improvement
 #: (and ``n_iter_no_change`` epochs): on small data an epoch is a few steps,
@@ -40,8 +40,9 @@ MIN_STOPPING_STEPS = 50
 
 #: Epochs without improvement that a network waits while its validation loss
 #: has not yet fallen below that of a constant prediction (the plateau of a
-#: target that lies across modalities; ``MemberEarlyStopping``).
-PLATEAU_EPOCHS = 30
+#: target that lies across modalities; ``NetworkEarlyStopping``). None: it
+#: trains on until the phase's last epoch; 0: no plateau rule.
+PLATEAU_EPOCHS = None
 
 
 class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -180,18 +181,18 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         self : object
             The fitted estimator.
         """
-        arrays, target, weight = self._check_fit_input(X, y, sample_weight)
+        data, target, weight = self._check_fit_input(X, y, sample_weight)
         rng = check_random_state(self.random_state)
         seed = int(rng.randint(np.iinfo(np.int32).max))
         self.fit_times_ = {}
         with self._torch_seeded(seed):
             with self._timed("beta"):
-                self._choose_beta(arrays, rng)
-            plan = self._plan_rows(target, arrays[0].shape[0], rng)
-            self._train(arrays, target, weight, plan, seed,
+                self._choose_beta(data, rng)
+            plan = self._plan_rows(target, data.n_samples, rng)
+            self._train(data, target, weight, plan, seed,
                         {"warmup": self.warmup_epochs, "main": self.max_epochs})
             self._close_validation(plan)
-            self._refit(arrays, target, weight, plan, seed)
+            self._refit(data, target, weight, plan, seed)
         self._collect_fitted_attributes()
         return self
 
@@ -218,11 +219,11 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
     def _check_fit_input(self, X, y, sample_weight):
         """Stage 1: the modalities, the target and the row weights, checked
         before anything trains."""
-        arrays = check_modalities_masked(self, X, reset=True)
-        target = self._check_target(y, arrays[0].shape[0])
-        weight = self._check_weights(sample_weight, arrays[0], target)
+        data = check_modalities_masked(self, X, reset=True)
+        target = self._check_target(y, data.n_samples)
+        weight = self._check_weights(sample_weight, data.arrays[0], target)
         self._check_hyperparameters()
-        return arrays, target, weight
+        return data, target, weight
 
     @contextmanager
     def _torch_seeded(self, seed):
@@ -265,17 +266,16 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             return (int(self.head_hidden),) if self.head_hidden else ()
         return tuple(int(w) for w in self.head_hidden)
 
-    def _choose_beta(self, arrays, rng):
+    def _choose_beta(self, data, rng):
         """Stage 2: MINE estimates, the bounds [M_l, M_u], and beta."""
         if self.beta != "auto":
             self.information_ = None
             self.beta_bounds_ = None
             self.beta_ = float(self.beta)
             return
-        arrays = complete_rows(arrays)
         est = estimate_information(
-            information_views(arrays), method=self.information, noise_std=self.info_noise,
-            n_steps=self.mine_steps, random_state=rng, device=self.device,
+            information_views(complete_rows(data)), method=self.information,
+            noise_std=self.info_noise, n_steps=self.mine_steps, random_state=rng, device=self.device,
         )
         for message in est.repairs:
             warnings.warn(f"MINE estimates repaired: {message}", UserWarning, stacklevel=3)
@@ -336,15 +336,13 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Hook of the classifier (``class_weight``)."""
         return weight
 
-    def _train(self, arrays, target, weight, plan, seed, epochs, log=True):
+    def _train(self, data, target, weight, plan, seed, epochs, log=True):
         """Stages 4 and 5: build the networks, then run the warm-up and the
         main phase for at most ``epochs[phase]`` epochs each, timed in
         ``fit_times_`` when ``log``."""
-        X = {input_key(i): a for i, a in enumerate(arrays)}
-        X.update(mask_entry(arrays))
-        train = MemberRows(X, target, plan.train, weight)
-        valid = None if plan.valid is None else MemberRows(X, target, plan.valid, weight)
-        self.net_ = self._build_net(arrays, train, valid, seed, log=log)
+        train = NetworkRows(data, target, plan.train, weight)
+        valid = None if plan.valid is None else NetworkRows(data, target, plan.valid, weight)
+        self.net_ = self._build_net(data, train, valid, seed, log=log)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
                 self._run_phase(phase, train, epochs[phase.value])
@@ -393,7 +391,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 ConvergenceWarning, stacklevel=4,
             )
 
-    def _refit(self, arrays, target, weight, plan, seed):
+    def _refit(self, data, target, weight, plan, seed):
         """Stage 6: with ``plan.refit``, train one network from scratch on
         every row for the epochs that early stopping chose (the median over
         the folds of a cross-validation; Goodfellow et al., 2016, Algorithm
@@ -401,17 +399,17 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         refit, a cross-validation keeps the network of its first fold."""
         if not plan.refit:
             if plan.scheme == "cv":
-                slice_members(self.net_.module_, [0])
+                slice_networks(self.net_.module_, [0])
             return
         epochs = {
             phase.value: int(np.round(np.median(self.best_epochs_[phase.value])))
             if phase.value in self.best_epochs_ else 0
             for phase in Phase
         }
-        every_row = RowPlan("none", [np.arange(arrays[0].shape[0])])
+        every_row = RowPlan("none", [np.arange(data.n_samples)])
         with self._timed("refit"):
             try:
-                self._train(arrays, target, weight, every_row, seed, epochs, log=False)
+                self._train(data, target, weight, every_row, seed, epochs, log=False)
             except (KeyError, SkorchException) as e:
                 # skorch's history raises a KeyError for a key no epoch
                 # recorded (Checkpoint turns it into a SkorchException): a
@@ -426,19 +424,19 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                     "held-out rows."
                 ) from e
         if self.verbose:
-            print(f"[OMIB] refit on all {arrays[0].shape[0]} rows for the epochs early stopping "
+            print(f"[OMIB] refit on all {data.n_samples} rows for the epochs early stopping "
                   f"chose (warm-up {epochs['warmup']}, main {epochs['main']}): "
                   f"{self.fit_times_['refit']:.1f} s")
 
-    def _make_module(self, task, shapes, n_members):
-        """A new (untrained) OMIBModule of ``n_members`` networks for rows of
+    def _make_module(self, task, shapes, n_networks):
+        """A new (untrained) OMIBModule of ``n_networks`` networks for rows of
         the modalities' ``shapes`` (an int width or a row shape each)."""
         return OMIBModule(
             shapes, task.out_dim,
             head=task.head,
             encoders=resolve_encoders(self.encoders, self.modality_names_),
             names=self.modality_names_,
-            n_members=n_members,
+            n_members=n_networks,
             encoder_hidden=tuple(self.encoder_hidden),
             head_hidden=self._head_widths(), linear_path=self.linear_path,
             embedding_dim=self.embedding_dim, latent_dim=self.latent_dim,
@@ -447,24 +445,21 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             bias=task.bias, stochastic=task.stochastic,
         )
 
-    def _build_net(self, arrays, train, valid, seed, log=True):
+    def _build_net(self, data, train, valid, seed, log=True):
         from skorch.helper import predefined_split
 
         task = self._make_task()
-        module = self._make_module(
-            task, [a.shape[1] if a.ndim == 2 else a.shape[1:] for a in arrays], train.n_members
-        )
+        module = self._make_module(task, data.row_shapes, train.n_networks)
         if self.standardize:
             # Each network is standardized with the (weighted) mean and std
             # of its own training rows where the modality is present: per
             # feature, or over all entries of an N-D modality (one mean and
             # std, whatever its layout). A sparse modality is scaled by its
             # std without centring, so that its zeros stay zeros.
-            w = train.weight if train.weight is not None else torch.ones(arrays[0].shape[0])
-            present = train.inputs.get("mask")
+            w = train.weight if train.weight is not None else torch.ones(data.n_samples)
+            present = train.present
             shifts, scales = [], []
-            for i in range(len(arrays)):
-                x = train.inputs[input_key(i)]
+            for i, x in enumerate(train.inputs):
                 wi = w if present is None else w * present[:, i].to(w.dtype)
                 if is_sparse(x):
                     scales.append(sparse_scale(x, train.rows, wi.numpy()))
@@ -487,9 +482,11 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         if valid is not None:
             callbacks.append((
                 "early_stopping",
-                MemberEarlyStopping(
+                NetworkEarlyStopping(
                     self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS,
-                    baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
+                    baseline=self._constant_loss(train),
+                    plateau_epochs=(max(self.max_epochs, self.warmup_epochs)
+                                    if PLATEAU_EPOCHS is None else PLATEAU_EPOCHS),
                 ),
             ))
         callbacks += list(copy.deepcopy(self.callbacks or []))
@@ -563,11 +560,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         (n_networks, n_samples, out_dim) and (n_networks, n_samples,
         latent_dim), for validated X."""
         check_is_fitted(self, "net_")
-        arrays = check_modalities_masked(self, X, reset=False)
-        inputs = {input_key(i): as_table(a) for i, a in enumerate(arrays)}
-        present = arrays.present
-        y_hat, xi = self.net_.infer_members(
-            inputs, mask=None if present is None else torch.as_tensor(present)
+        data = check_modalities_masked(self, X, reset=False)
+        y_hat, xi = self.net_.infer_networks(
+            [as_table(a) for a in data.arrays],
+            mask=None if data.present is None else torch.as_tensor(data.present),
         )
         return y_hat.numpy().astype(np.float64), xi.numpy().astype(np.float64)
 
@@ -575,10 +571,10 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Which modalities each row of ``X`` has, bool (n_samples,
         n_modalities)."""
         check_is_fitted(self, "net_")
-        arrays = check_modalities_masked(self, X, reset=False)
-        if arrays.present is None:
-            return np.ones((arrays[0].shape[0], len(arrays)), dtype=bool)
-        return arrays.present
+        data = check_modalities_masked(self, X, reset=False)
+        if data.present is None:
+            return np.ones((data.n_samples, len(data.arrays)), dtype=bool)
+        return data.present
 
     # -- hooks for the tasks ---------------------------------------------------
     _stratify = False

@@ -1,5 +1,5 @@
 """skorch callbacks of the training: the epoch log, the phase record and
-early stopping of each member on its held-out rows."""
+early stopping of each network on its held-out rows."""
 
 import re
 import sys
@@ -31,7 +31,7 @@ _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 class PhaseRecorder(Callback):
     """Writes the phase, the weights r and the KL terms (means over the
-    members) into skorch's history."""
+    networks) into skorch's history."""
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("phase", net.phase.value)
@@ -42,14 +42,14 @@ class PhaseRecorder(Callback):
                 net.history.record("kl", np.mean(kl_values, axis=0).tolist())
 
 
-class MemberEarlyStopping(Callback):
-    """Early stopping of each member on its held-out rows.
+class NetworkEarlyStopping(Callback):
+    """Early stopping of each network on its held-out rows.
 
-    A member's validation loss is the phase's task loss on its held-out rows
+    A network's validation loss is the phase's task loss on its held-out rows
     (the fusion head's in the main phase: cross-entropy for classification,
     squared error for regression, the SVDD distance), computed with the
-    averaged weights. Each member keeps its weights of least validation
-    loss; the phase stops once no member has improved by ``tol`` for
+    averaged weights. Each network keeps its weights of least validation
+    loss; the phase stops once no network has improved by ``tol`` for
     ``patience`` epochs and at least ``min_steps`` optimizer steps.
 
     skorch's :class:`~skorch.callbacks.EarlyStopping` monitors one number
@@ -93,7 +93,7 @@ class MemberEarlyStopping(Callback):
     def reset(self):
         self.best_loss_ = None
         self.best_state_ = None
-        self.best_epoch_ = None  # per member: epochs of the phase up to its best
+        self.best_epoch_ = None  # per network: epochs of the phase up to its best
         self.bad_epochs_ = None
         self.epochs_ = 0
 
@@ -106,10 +106,10 @@ class MemberEarlyStopping(Callback):
             net.best_epochs_[net.phase.value] = self.best_epoch_.copy()
 
     def on_epoch_end(self, net, **kwargs):
-        batches = [b for b in net.history[-1, "batches"] if "valid_member_sum" in b]
-        total = np.sum([b["valid_member_sum"] for b in batches], axis=0)
-        weight = np.maximum(np.sum([b["valid_member_weight"] for b in batches], axis=0), 1e-12)
-        score = np.sum([b["valid_member_score"] for b in batches], axis=0) / weight
+        batches = [b for b in net.history[-1, "batches"] if "valid_network_sum" in b]
+        total = np.sum([b["valid_network_sum"] for b in batches], axis=0)
+        weight = np.maximum(np.sum([b["valid_network_weight"] for b in batches], axis=0), 1e-12)
+        score = np.sum([b["valid_network_score"] for b in batches], axis=0) / weight
         loss = total / weight
         net.history.record("valid_member_loss", loss.tolist())
         net.history.record("valid_score", float(score.mean()))

@@ -170,9 +170,10 @@ PARAMETERS = """\
         least 50 optimizer steps without improvement before it stops (on
         small data an epoch is only a few steps). A network whose validation
         loss has not yet fallen 2% below that of a constant prediction (the
-        class prior's cross-entropy, or 1 for standardized targets) waits 30
-        epochs without improvement instead: a label that lies across
-        modalities keeps the loss on that plateau for many epochs.
+        class prior's cross-entropy, or 1 for standardized targets) does not
+        stop early: it trains on to the phase's last epoch, since a label
+        that lies across modalities keeps the loss on that plateau for many
+        epochs.
     tol : float, default=1e-4
         Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None
@@ -276,7 +277,7 @@ ATTRIBUTES = """\
     feature_names_in_ : ndarray of str
         Column names of a single DataFrame input (only then).
     module_ : OMIBModule
-        The trained torch networks (one module, ``n_estimators`` members;
+        The trained torch networks (one module, ``n_estimators`` networks;
         one with ``refit=False`` after cross-validation).
     net_ : skorch.NeuralNet
         The private skorch net that trained it."""

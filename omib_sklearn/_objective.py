@@ -1,8 +1,8 @@
 """The phase objective of OMIB (Eq. 10 and the warm-up's), one object behind
 skorch's ``get_loss``.
 
-Torch code on tensors with a leading member dimension: every loss is a
-weighted mean over the rows of each member, ``(K,)``, so that members never
+Torch code on tensors with a leading network dimension: every loss is a
+weighted mean over the rows of each network, ``(K,)``, so that networks never
 see each other's rows or gradients.
 """
 
@@ -14,24 +14,23 @@ from .nn._modules import gaussian_kl
 
 
 def weighted_mean(values, weight):
-    """Mean over the rows of each member, ``(K, b) -> (K,)``."""
+    """Mean over the rows of each network, ``(K, b) -> (K,)``."""
     return (values * weight).sum(1) / weight.sum(1).clamp_min(1e-12)
 
 
 def modality_weight(weight, out, i):
     """Row weights ``(K, b)`` of the losses of modality i (its KL term and
-    task-relevance head): 0 on the rows where it is absent (``out["mask"]``,
+    task-relevance head): 0 on the rows where it is absent (``out.mask``,
     set by the module when some modality is absent)."""
-    mask = out.get("mask")
-    if mask is None:
+    if out.mask is None:
         return weight
-    return weight * mask[..., i].to(weight.dtype)
+    return weight * out.mask[..., i].to(weight.dtype)
 
 
 def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
     """r_i = 1 - tanh(ln(D_i / D_1)) = 2 / (1 + (D_i / D_1)^2), clipped.
 
-    ``d`` holds D_1..D_M in its last dimension (one row per member); r_1 is
+    ``d`` holds D_1..D_M in its last dimension (one row per network); r_1 is
     1 by definition. Both D near 0 gives r = 1.
     """
     d = torch.as_tensor(d, dtype=torch.float32)
@@ -42,7 +41,7 @@ def r_weights(d, clip=(0.0, 2.0), eps=1e-8):
 
 
 class PhaseObjective(nn.Module):
-    """The loss of each phase, per member, and the weights r.
+    """The loss of each phase, per network, and the weights r.
 
     Warm-up: sum over modalities of the task loss of ``Dec_i([z_i, e])``.
     Main (Eq. 10): task loss of the fusion head + beta (KL_1 + sum_i r_i
@@ -75,20 +74,21 @@ class PhaseObjective(nn.Module):
         self.r_clip = r_clip
         self.d_ema = None
 
-    def r(self, n_members, n_modalities):
-        """Current weights r_i per member, ``(K, M)``, modality 1 first (1)."""
+    def r(self, n_networks, n_modalities):
+        """Current weights r_i per network, ``(K, M)``, modality 1 first (1)."""
         if not self.dynamic_r or self.d_ema is None or n_modalities == 1:
-            return torch.ones(n_members, n_modalities)
+            return torch.ones(n_networks, n_modalities)
         return r_weights(self.d_ema, self.r_clip)
 
     def forward(self, out, y, weight, *, module, phase, training=True):
-        """The loss of each member ``(K,)`` and the mean KL term of each
+        """The loss of each network ``(K,)`` and the mean KL term of each
         modality (None out of the main phase's training) for module output
-        ``out`` (``forward_warmup``'s or ``forward_train``'s)."""
+        ``out`` (the :class:`~omib_sklearn.nn._modules.ModuleOutput` of
+        ``forward_warmup`` or ``forward_train``)."""
         task = self.task
         if phase == Phase.WARMUP:
             return self._trb_losses(out, y, weight, module).sum(1), None
-        task_loss = weighted_mean(task.loss(out["y_hat"], task.target(y, module)), weight)
+        task_loss = weighted_mean(task.loss(out.y_hat, task.target(y, module)), weight)
         if not training:
             return task_loss, None
         # The terms are built in this order (the autograd graph, hence the
@@ -96,7 +96,7 @@ class PhaseObjective(nn.Module):
         trb_losses = self._trb_losses(out, y, weight, module)
         kls = torch.stack([
             weighted_mean(gaussian_kl(m, lv), modality_weight(weight, out, i))
-            for i, (m, lv) in enumerate(zip(out["mu"], out["logvar"]))
+            for i, (m, lv) in enumerate(zip(out.mu, out.logvar))
         ], dim=1)
         if self.dynamic_r and module.n_modalities > 1:
             self._update_divergences(out, y, weight, module)
@@ -110,14 +110,14 @@ class PhaseObjective(nn.Module):
         task = self.task
         if phase == Phase.WARMUP:
             scores = torch.stack([
-                task.score(o, task.target(y, module, i)) for i, o in enumerate(out["trb"])
+                task.score(o, task.target(y, module, i)) for i, o in enumerate(out.trb)
             ])
-            if out.get("mask") is None:
+            if out.mask is None:
                 return scores.mean(0)
             # The mean over the heads of the modalities present in each row.
-            present = out["mask"].permute(2, 0, 1).to(scores.dtype)
+            present = out.mask.permute(2, 0, 1).to(scores.dtype)
             return (scores * present).sum(0) / present.sum(0).clamp_min(1.0)
-        return task.score(out["y_hat"], task.target(y, module))
+        return task.score(out.y_hat, task.target(y, module))
 
     def _trb_losses(self, out, y, weight, module):
         """Task loss of each task-relevance head, ``(K, M)``."""
@@ -126,21 +126,21 @@ class PhaseObjective(nn.Module):
             weighted_mean(
                 task.loss(y_hat_i, task.target(y, module, i)), modality_weight(weight, out, i)
             )
-            for i, y_hat_i in enumerate(out["trb"])
+            for i, y_hat_i in enumerate(out.trb)
         ], dim=1)
 
     def _update_divergences(self, out, y, weight, module):
-        """D_i per member (Eq. 11): the divergence between the task-relevance
+        """D_i per network (Eq. 11): the divergence between the task-relevance
         head of modality i and the fusion head, averaged over the batch."""
         task = self.task
         with torch.no_grad():
             target = task.target(y, module)
             d = torch.stack([
                 weighted_mean(
-                    task.divergence(y_hat_i, out["y_hat"], task.target(y, module, i), target),
+                    task.divergence(y_hat_i, out.y_hat, task.target(y, module, i), target),
                     modality_weight(weight, out, i),
                 )
-                for i, y_hat_i in enumerate(out["trb"])
+                for i, y_hat_i in enumerate(out.trb)
             ], dim=1).cpu()
         if self.d_ema is None:
             self.d_ema = d

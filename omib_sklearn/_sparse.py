@@ -71,7 +71,7 @@ def empty_csr(n_rows, n_features):
 
 
 def as_table(a):
-    """One modality for :class:`~omib_sklearn._training.MemberRows`: a
+    """One modality for :class:`~omib_sklearn._training.NetworkRows`: a
     float32 CSR matrix stays as it is, an array becomes a tensor."""
     return a if is_sparse(a) else torch.as_tensor(a)
 
@@ -94,14 +94,14 @@ def take_dense(table, idx):
     return torch.from_numpy(dense).reshape(*idx.shape, table.shape[1])
 
 
-def chunk_rows(tables, n_members, chunk_size):
+def chunk_rows(tables, n_networks, chunk_size):
     """Rows per inference chunk: ``chunk_size``, fewer where sparse
     modalities would densify more than :data:`MAX_DENSE_ENTRIES` entries in
     a chunk (at least one row)."""
     widths = [t.shape[1] for t in tables if is_sparse(t)]
     if not widths:
         return chunk_size
-    return max(1, min(chunk_size, MAX_DENSE_ENTRIES // (n_members * sum(widths))))
+    return max(1, min(chunk_size, MAX_DENSE_ENTRIES // (n_networks * sum(widths))))
 
 
 def sparse_scale(x, rows, weight):

@@ -3,7 +3,7 @@ head's output is compared with, the divergence between the task-relevance
 heads and the fusion head used for r, and what a task prepares from the
 data before each phase (the centres of Deep SVDD).
 
-Torch code on tensors with a leading member dimension: head outputs
+Torch code on tensors with a leading network dimension: head outputs
 ``y_hat`` are ``(K, N, out_dim)``, targets ``(K, N)`` (classes) or ``(K, N,
 n_outputs)``, and every per-sample function returns ``(K, N)``. The
 estimators pick one task object in ``fit``; the training code calls only
@@ -13,7 +13,6 @@ the methods of :class:`Task`.
 import torch
 from torch.nn import functional as F
 
-from ._absent import split_mask
 from ._phase import Phase
 
 
@@ -180,7 +179,7 @@ class SVDDTask(Task):
 
 
 def _rms(t, floor=1e-12):
-    """Root mean square norm over the rows of each member, ``(K, 1, 1)``."""
+    """Root mean square norm over the rows of each network, ``(K, 1, 1)``."""
     return torch.sqrt(torch.clamp(torch.mean(torch.sum(t**2, dim=-1), dim=-1), min=floor))[:, None, None]
 
 
@@ -213,16 +212,17 @@ def _mean_outputs(net, dataset, which):
     module.eval()
     total, total_sq, count = 0.0, 0.0, 0.0
     with torch.no_grad():
-        for xb, (_, wb) in net.get_iterator(dataset, training=False):
-            xb, mask = split_mask({k: v.to(net.device) for k, v in xb.items()})
-            w = wb.to(net.device)[:, :, None, None]
+        for batch in net.get_iterator(dataset, training=False):
+            xb = [v.to(net.device) for v in batch.inputs]
+            mask = None if batch.mask is None else batch.mask.to(net.device)
+            w = batch.weight.to(net.device)[:, :, None, None]
             if which == "trb":
-                out = torch.stack(module.forward_warmup(**xb, mask=mask)["trb"], dim=2)
+                out = torch.stack(module.forward_warmup(xb, mask=mask).trb, dim=2)
                 if mask is not None:
                     # Each head's centre from the rows where its modality is present.
                     w = w * mask[..., None].to(w.dtype)
             else:
-                out = module(**xb, mask=mask)[0][:, :, None, :]
+                out = module(xb, mask=mask).y_hat[:, :, None, :]
             total = total + (w * out).sum(1)
             total_sq = total_sq + (w * out**2).sum(1)
             count = count + w.sum(1)

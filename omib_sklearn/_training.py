@@ -1,11 +1,11 @@
 """Stages 4 and 5 of the data path: the warm-up and the main phase, run by a
 private skorch net over an ensemble of networks trained at once.
 
-The networks ("members") live in one module with a leading member dimension
-(:mod:`omib_sklearn.nn`). Each member has its own training rows and, with
+The networks live in one module with a leading network dimension
+(:mod:`omib_sklearn.nn`). Each network has its own training rows and, with
 early stopping, its own held-out rows: the batches stack one batch of rows
-per member, ``(K, batch, features)``, and every loss is a weighted mean per
-member, so that members never see each other's rows or gradients.
+per network, ``(K, batch, features)``, and every loss is a weighted mean per
+network, so that networks never see each other's rows or gradients.
 
 skorch's documented extension points carry the two phases: ``infer`` runs
 the phase's forward pass, ``get_loss`` its objective (the criterion, a
@@ -13,7 +13,7 @@ the phase's forward pass, ``get_loss`` its objective (the criterion, a
 stacked batches, ``train_step`` / ``run_single_epoch`` keep and score a
 running average of the weights (torch's ``AveragedModel``,
 ``averaging_epochs``), and callbacks (:mod:`omib_sklearn._callbacks`) record
-the phase, the weights r and early stopping per member.
+the phase, the weights r and early stopping per network.
 """
 
 import functools
@@ -23,48 +23,51 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 from skorch import NeuralNet
-from skorch.dataset import Dataset, unpack_data
+from skorch.dataset import Dataset
 from torch.optim.swa_utils import AveragedModel
 
-from ._absent import split_mask
 from ._callbacks import StopPhase
+from ._data import Batch
 from ._phase import Phase
 from ._sparse import as_table, chunk_rows, n_rows, take_dense
-from .nn._modules import input_key
 
 
-class MemberRows(Dataset):
-    """One table of modalities and, per member, the rows it uses.
+class NetworkRows(Dataset):
+    """One table of modalities and, per network, the rows it uses.
 
     A skorch :class:`~skorch.dataset.Dataset` for skorch's scoring
     callbacks, which read a dataset's ``X`` and ``y``
     (:func:`skorch.utils.data_from_dataset`): ``X`` is the dataset itself,
-    which :meth:`OMIBNet.predict` predicts member by member, each member on
+    which :meth:`OMIBNet.predict` predicts network by network, each network on
     its own rows, and ``y`` the targets of those rows in the same order
-    (member 0's rows, then member 1's, ...).
+    (network 0's rows, then network 1's, ...).
 
     Parameters
     ----------
-    X : dict of str to ndarray of shape (n_samples, n_features_i)
-        The modalities; a sparse one as a float32 CSR matrix, kept sparse
-        (each batch densifies its own rows only).
+    data : ModalityData
+        The modalities (:class:`~omib_sklearn._data.ModalityData`); a sparse
+        one as a float32 CSR matrix, kept sparse (each batch densifies its
+        own rows only).
     y : ndarray of shape (n_samples,) or (n_samples, n_outputs), or None
     rows : list of ndarray of int
-        The rows of each member (its training or its held-out rows).
+        The rows of each network (its training or its held-out rows).
     weight : ndarray of shape (n_samples,) or None
         Row weights of the losses (``sample_weight``).
 
     Attributes
     ----------
-    inputs : dict of str to tensor or scipy.sparse.csr_matrix
+    inputs : list of tensor or scipy.sparse.csr_matrix
         The modalities (every row of the table).
+    present : tensor of bool of shape (n_samples, n_modalities) or None
+        Which modalities each row has (None: every row has every modality).
     target : tensor or None
         The targets (every row of the table).
     """
 
     # skorch's Dataset.__init__ is not called: the table is kept as given.
-    def __init__(self, X, y, rows, weight=None):
-        self.inputs = {k: as_table(v) for k, v in X.items()}
+    def __init__(self, data, y, rows, weight=None):
+        self.inputs = [as_table(a) for a in data.arrays]
+        self.present = None if data.present is None else torch.as_tensor(data.present)
         self.target = None if y is None else torch.as_tensor(y)
         self.rows = [torch.as_tensor(np.asarray(r), dtype=torch.long) for r in rows]
         self.weight = None if weight is None else torch.as_tensor(weight, dtype=torch.float32)
@@ -76,37 +79,38 @@ class MemberRows(Dataset):
 
     @property
     def y(self):
-        """The targets of each member's rows, one member after the other
+        """The targets of each network's rows, one network after the other
         (None without targets)."""
         if self.target is None:
             return None
         return torch.cat([self.target[r] for r in self.rows]).numpy()
 
     @property
-    def n_members(self):
+    def n_networks(self):
         return len(self.rows)
 
     def __len__(self):
         return max(len(r) for r in self.rows)
 
-    def __getitem__(self, i):  # pragma: no cover - batches come from MemberBatches
-        raise TypeError("MemberRows is read in stacked batches by MemberBatches")
+    def __getitem__(self, i):  # pragma: no cover - batches come from NetworkBatches
+        raise TypeError("NetworkRows is read in stacked batches by NetworkBatches")
 
 
 def padded_rows(rows, n):
-    """A member's row indices padded to ``n`` by repeating its first row
+    """A network's row indices padded to ``n`` by repeating its first row
     (padding rows get weight 0 in training and are dropped in scoring)."""
     pad = n - len(rows)
     return torch.cat([rows, rows[:1].expand(pad)]) if pad else rows
 
 
-class MemberBatches:
-    """Yields ``(x, (y, w))``: for each modality the rows of one batch per
-    member, ``(K, b, n_features)``, their targets and their loss weights
-    ``(K, b)``. The rows of a sparse modality are densified batch by batch.
+class NetworkBatches:
+    """Yields a :class:`~omib_sklearn._data.Batch` per batch: for each
+    modality the rows of one batch per network, ``(K, b, n_features)``, their
+    mask of present modalities, their targets and their loss weights ``(K,
+    b)``. The rows of a sparse modality are densified batch by batch.
 
-    A member with fewer rows than the largest one is padded with weight 0, so
-    that every epoch is exactly one pass over each member's rows.
+    A network with fewer rows than the largest one is padded with weight 0, so
+    that every epoch is exactly one pass over each network's rows.
     """
 
     def __init__(self, data, batch_size, shuffle=False, seed=0):
@@ -134,9 +138,12 @@ class MemberBatches:
             w = real[:, start:start + self.batch_size]
             if data.weight is not None:
                 w = w * data.weight[idx]
-            xb = {k: take_dense(v, idx) for k, v in data.inputs.items()}
-            yb = None if data.target is None else data.target[idx]
-            yield xb, (yb, w)
+            yield Batch(
+                inputs=[take_dense(v, idx) for v in data.inputs],
+                mask=None if data.present is None else data.present[idx],
+                y=None if data.target is None else data.target[idx],
+                weight=w,
+            )
 
 
 @functools.cache
@@ -166,7 +173,7 @@ class OMIBNet(NeuralNet):
     get ``on_train_begin`` and ``on_train_end`` around each phase's epochs
     and read the phase from ``net.phase``. Scoring callbacks never use
     cached batch outputs (``use_caching=False``): the stacked batches of
-    the members hold padding rows, so :class:`~skorch.callbacks.EpochScoring`
+    the networks hold padding rows, so :class:`~skorch.callbacks.EpochScoring`
     predicts its dataset again with :meth:`predict`.
     """
 
@@ -212,13 +219,13 @@ class OMIBNet(NeuralNet):
         """Train ``epochs`` epochs of ``phase`` as one skorch training run:
         ``on_train_begin``, the epochs (skorch's ``fit_loop``), then
         ``on_train_end``, as in skorch's ``partial_fit``. Early stopping may
-        end the phase sooner (``MemberEarlyStopping`` raises
+        end the phase sooner (``NetworkEarlyStopping`` raises
         :class:`~omib_sklearn._callbacks.StopPhase`, skorch's
         ``EarlyStopping`` ``KeyboardInterrupt``). At ``on_train_end`` each
-        member takes the averaged weights (:meth:`on_train_end`), then its
+        network takes the averaged weights (:meth:`on_train_end`), then its
         best weights of the phase where early stopping kept them
         (``best_epochs_[phase]`` counts the phase's epochs up to each
-        member's best one). A phase of 0 epochs is not run."""
+        network's best one). A phase of 0 epochs is not run."""
         self.phase = phase
         self.phase_epochs_ = 0
         self.stopped_early_[self.phase.value] = False
@@ -243,7 +250,7 @@ class OMIBNet(NeuralNet):
 
     def train_step(self, batch, **fit_params):
         """skorch's training step, then the check that the loss (the mean
-        over the members) is finite.
+        over the networks) is finite.
 
         A non-finite loss raises a ValueError at once, naming the phase and
         its epoch, rather than training on (every later step would be NaN,
@@ -319,7 +326,7 @@ class OMIBNet(NeuralNet):
 
     @property
     def r(self):
-        """Current weights r_i per member, ``(K, M)``, modality 1 first (1)."""
+        """Current weights r_i per network, ``(K, M)``, modality 1 first (1)."""
         module = self.module_
         return self.criterion_.r(module.n_members, module.n_modalities)
 
@@ -330,28 +337,29 @@ class OMIBNet(NeuralNet):
         # epochs 1% slower (benchmarks/bench_data_path.py), still needed this
         # per-network shuffling and padding, and would draw other batches
         # from the same seed.
-        return MemberBatches(
+        return NetworkBatches(
             dataset, self.batch_size, shuffle=training,
             seed=self.iterator_seed + len(self.history),
         )
 
-    def infer(self, x, **fit_params):
-        """The phase's forward pass on a batch: ``forward_warmup`` or
-        ``forward_train`` of the module (a dict of outputs)."""
-        x = {k: v.to(self.device) for k, v in x.items()}
+    def infer(self, x, mask=None):
+        """The phase's forward pass on the inputs ``x`` of a batch (a list of
+        tensors) and their ``mask``: ``forward_warmup`` or ``forward_train``
+        of the module (a :class:`~omib_sklearn.nn._modules.ModuleOutput`)."""
+        x = [v.to(self.device) for v in x]
+        mask = None if mask is None else mask.to(self.device)
         module = self.module_
         if (self.modality_dropout and self.phase is Phase.MAIN and module.training
                 and module.n_modalities > 1):
-            x = drop_modalities(x, module.n_modalities, self.modality_dropout)
+            mask = drop_modalities(x, mask, self.modality_dropout)
         forward = module.forward_warmup if self.phase is Phase.WARMUP else module.forward_train
-        inputs, mask = split_mask(x)
-        return forward(**inputs, mask=mask)
+        return forward(x, mask=mask)
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        """The phase objective of each member ``(K,)`` for targets and row
-        weights ``y_true = (y, weight)``; records the mean KL terms."""
-        y, weight = y_true
-        y = None if y is None else y.to(self.device)
+    def get_loss(self, y_pred, y_true, X=None, training=False, *, weight):
+        """The phase objective of each network ``(K,)`` for targets
+        ``y_true`` and row weights ``weight`` ``(K, b)``; records the mean KL
+        terms."""
+        y = None if y_true is None else y_true.to(self.device)
         losses, kls = self.criterion_(
             y_pred, y, weight.to(self.device), module=self.module_, phase=self.phase,
             training=training,
@@ -362,128 +370,129 @@ class OMIBNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         self._set_training(True)
-        Xi, yi = unpack_data(batch)
-        out = self.infer(Xi)
-        losses = self.get_loss(out, yi, X=Xi, training=True)
-        # Each member's gradient comes from its own loss only.
+        out = self.infer(batch.inputs, batch.mask)
+        losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
+        # Each network's gradient comes from its own loss only.
         losses.sum().backward()
-        return {"loss": losses.detach().mean(), "y_pred": out.get("y_hat", out["trb"][0])}
+        return {"loss": losses.detach().mean(), "y_pred": step_prediction(out)}
 
     def validation_step(self, batch, **fit_params):
         self._set_training(False)
-        Xi, (yi, wi) = unpack_data(batch)
         with torch.no_grad():
-            out = self.infer(Xi)
-            losses = self.get_loss(out, (yi, wi), X=Xi, training=False)
-            wi = wi.to(self.device)
-            yi = None if yi is None else yi.to(self.device)
+            out = self.infer(batch.inputs, batch.mask)
+            losses = self.get_loss(out, batch.y, training=False, weight=batch.weight)
+            wi = batch.weight.to(self.device)
+            yi = None if batch.y is None else batch.y.to(self.device)
             scores = self.criterion_.score(out, yi, self.module_, phase=self.phase)
             weight = wi.sum(1)
-        # Sums per member, so that early stopping divides by the weight of
-        # each member's held-out rows over the whole epoch.
-        self.history.record_batch("valid_member_sum", (losses * weight).tolist())
-        self.history.record_batch("valid_member_score", (scores * wi).sum(1).tolist())
-        self.history.record_batch("valid_member_weight", weight.tolist())
-        return {"loss": losses.mean(), "y_pred": out.get("y_hat", out["trb"][0])}
+        # Sums per network, so that early stopping divides by the weight of
+        # each network's held-out rows over the whole epoch.
+        self.history.record_batch("valid_network_sum", (losses * weight).tolist())
+        self.history.record_batch("valid_network_score", (scores * wi).sum(1).tolist())
+        self.history.record_batch("valid_network_weight", weight.tolist())
+        return {"loss": losses.mean(), "y_pred": step_prediction(out)}
 
     # -- inference ------------------------------------------------------------
-    def infer_members(self, X, mask=None, chunk_size=4096):
-        """``(y_hat, xi)`` of every member on the rows of ``X`` (a dict of
+    def infer_networks(self, X, mask=None, chunk_size=4096):
+        """``(y_hat, xi)`` of every network on the rows of ``X`` (a list of
         ``(n, p)`` tensors), shapes ``(K, n, out_dim)`` and ``(K, n, k)``;
         zeta_i = mu_i. ``mask``, ``(n, n_modalities)``, is nonzero where a
         modality is present (None: every modality present). A sparse
         modality (a CSR matrix) is densified chunk by chunk, in chunks small
         enough for its width (:func:`~omib_sklearn._sparse.chunk_rows`)."""
         self._set_training(False)
-        n = n_rows(next(iter(X.values())))
-        chunk_size = chunk_rows(list(X.values()), self.module_.n_members, chunk_size)
+        n = n_rows(X[0])
+        chunk_size = chunk_rows(X, self.module_.n_members, chunk_size)
         outs, xis = [], []
         with torch.no_grad():
             for start in range(0, n, chunk_size):
                 rows = slice(start, start + chunk_size)
-                xb = {k: take_dense(v, rows).to(self.device) for k, v in X.items()}
-                mb = None if mask is None else mask[start:start + chunk_size].to(self.device)
-                y_hat, xi = self.module_(**xb, mask=mb)
-                outs.append(y_hat.cpu())
-                xis.append(xi.cpu())
+                xb = [take_dense(v, rows).to(self.device) for v in X]
+                mb = None if mask is None else mask[rows].to(self.device)
+                out = self.module_(xb, mask=mb)
+                outs.append(out.y_hat.cpu())
+                xis.append(out.xi.cpu())
         return torch.cat(outs, dim=1), torch.cat(xis, dim=1)
 
 
     # -- predictions for skorch's scoring callbacks -----------------------------
-    def member_outputs(self, dataset, chunk_size=4096):
-        """The fusion head's output of each member on its own rows of
-        ``dataset`` (a :class:`MemberRows`), with the averaged weights, as
-        validation epochs score: ``(K, n, out_dim)``, member k's first
+    def network_outputs(self, dataset, chunk_size=4096):
+        """The fusion head's output of each network on its own rows of
+        ``dataset`` (a :class:`NetworkRows`), with the averaged weights, as
+        validation epochs score: ``(K, n, out_dim)``, network k's first
         ``len(dataset.rows[k])`` rows valid (the others pad)."""
         self._set_training(False)
         n = len(dataset)
         order = torch.stack([padded_rows(r, n) for r in dataset.rows])
-        chunk_size = chunk_rows(list(dataset.inputs.values()), dataset.n_members, chunk_size)
+        chunk_size = chunk_rows(dataset.inputs, dataset.n_networks, chunk_size)
         outs = []
         with torch.no_grad(), self.averaged_weights():
             for start in range(0, n, chunk_size):
                 idx = order[:, start:start + chunk_size]
-                xb, mask = split_mask({
-                    k: take_dense(v, idx).to(self.device) for k, v in dataset.inputs.items()
-                })
-                outs.append(self.module_(**xb, mask=mask)[0])
+                xb = [take_dense(v, idx).to(self.device) for v in dataset.inputs]
+                mask = None if dataset.present is None else dataset.present[idx].to(self.device)
+                outs.append(self.module_(xb, mask=mask).y_hat)
         return torch.cat(outs, dim=1)
 
     def _pooled(self, dataset, values):
-        """Member k's rows of ``values`` ``(K, n, ...)``, one member after
+        """Network k's rows of ``values`` ``(K, n, ...)``, one network after
         the other, as a numpy array (the order of ``dataset.y``)."""
         return torch.cat([values[k, :len(r)] for k, r in enumerate(dataset.rows)]).cpu().numpy()
 
     def forward_iter(self, X, training=False, device="cpu"):
-        """For a :class:`MemberRows`, one tensor: the fusion head's output of
-        each member on its own rows, one member after the other (skorch's
+        """For a :class:`NetworkRows`, one tensor: the fusion head's output of
+        each network on its own rows, one network after the other (skorch's
         own path otherwise)."""
-        if not isinstance(X, MemberRows):
+        if not isinstance(X, NetworkRows):
             yield from super().forward_iter(X, training=training, device=device)
             return
-        out = self.member_outputs(X)
+        out = self.network_outputs(X)
         yield torch.cat([out[k, :len(r)] for k, r in enumerate(X.rows)]).to(device)
 
     def predict(self, X):
-        """Predictions of each member on its own rows of a :class:`MemberRows`
+        """Predictions of each network on its own rows of a :class:`NetworkRows`
         (what skorch's :class:`~skorch.callbacks.EpochScoring` scores), in
         the order of ``X.y``: class indices for classification, the
         standardized targets for regression, minus the squared distance to
         the centre for Deep SVDD (:meth:`~omib_sklearn._tasks.Task.predict`).
         """
-        if not isinstance(X, MemberRows):
+        if not isinstance(X, NetworkRows):
             return super().predict(X)
         task = self.criterion_.task
-        return self._pooled(X, task.predict(self.member_outputs(X), self.module_))
+        return self._pooled(X, task.predict(self.network_outputs(X), self.module_))
 
     def predict_proba(self, X):
-        """Class probabilities of each member on its own rows of a
-        :class:`MemberRows` (classification; :meth:`predict` otherwise)."""
-        if not isinstance(X, MemberRows):
+        """Class probabilities of each network on its own rows of a
+        :class:`NetworkRows` (classification; :meth:`predict` otherwise)."""
+        if not isinstance(X, NetworkRows):
             return super().predict_proba(X)
         task = self.criterion_.task
-        return self._pooled(X, task.predict_proba(self.member_outputs(X), self.module_))
+        return self._pooled(X, task.predict_proba(self.network_outputs(X), self.module_))
 
 
-def drop_modalities(x, n_modalities, p):
-    """Modality dropout: the batch ``x`` with its mask (``x["mask"]``, ``(K,
-    b, M)``, present where True) updated so that each present modality of
-    each row is masked with probability ``p``. A row that would lose all its
-    modalities keeps one of its present ones, drawn at random."""
-    first = x[input_key(0)]
-    members, b = first.shape[:2]
-    device = first.device
-    present = x.get("mask")
-    if present is None:
-        present = torch.ones(members, b, n_modalities, dtype=torch.bool, device=device)
-    present = present.bool()
-    kept = present & (torch.rand(members, b, n_modalities, device=device) >= p)
+def step_prediction(out):
+    """The ``y_pred`` of a training or validation step: the fusion head's
+    output, or in the warm-up the first task-relevance head's."""
+    return out.trb[0] if out.y_hat is None else out.y_hat
+
+
+def drop_modalities(x, mask, p):
+    """Modality dropout: the mask ``(K, b, M)`` (present where True; None:
+    every modality present) of a batch with inputs ``x`` (a list of ``(K, b,
+    ...)`` tensors) updated so that each present modality of each row is
+    masked with probability ``p``. A row that would lose all its modalities
+    keeps one of its present ones, drawn at random."""
+    n_modalities = len(x)
+    networks, b = x[0].shape[:2]
+    device = x[0].device
+    if mask is None:
+        mask = torch.ones(networks, b, n_modalities, dtype=torch.bool, device=device)
+    present = mask.bool()
+    kept = present & (torch.rand(networks, b, n_modalities, device=device) >= p)
     empty = ~kept.any(-1, keepdim=True)
-    draw = torch.rand(members, b, n_modalities, device=device).masked_fill(~present, -1.0)
+    draw = torch.rand(networks, b, n_modalities, device=device).masked_fill(~present, -1.0)
     one = torch.nn.functional.one_hot(draw.argmax(-1), n_modalities).bool()
-    x = dict(x)
-    x["mask"] = torch.where(empty, one, kept)
-    return x
+    return torch.where(empty, one, kept)
 
 
 class TailAverage:

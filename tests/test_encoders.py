@@ -13,7 +13,7 @@ from torch import nn
 
 from omib_sklearn import Modalities, OMIBAnomalyDetector, OMIBClassifier, OMIBRegressor
 from omib_sklearn.nn import MemberEncoder
-from omib_sklearn.nn._modules import slice_members
+from omib_sklearn.nn._modules import slice_networks
 
 
 class SmallCNN(nn.Module):
@@ -69,7 +69,7 @@ def fitted():
 
 def _fit_capturing(clf, X, y=None):
     """Fit ``clf`` and return the initial state of the user encoders of every
-    network built (one list of per-member state dicts per build)."""
+    network built (one list of per-network state dicts per build)."""
     captured = []
     original = MemberEncoder.__init__
 
@@ -168,8 +168,8 @@ def test_frozen_part_stays_frozen(params):
     assert encoder.n_members == clf.module_.n_members == params["n_estimators"]
     final = [encoder.member(k) for k in range(encoder.n_members)]
     # The last build is the fitted network (the refit's with one network).
-    for initial, member in zip(captured[-1], final):
-        state = member.state_dict()
+    for initial, network in zip(captured[-1], final):
+        state = network.state_dict()
         for k, v in initial.items():
             if k.startswith("features."):
                 torch.testing.assert_close(state[k], v, rtol=0, atol=0)
@@ -182,19 +182,19 @@ def test_frozen_part_stays_frozen(params):
     }
 
 
-def test_slice_members_keeps_chosen_instances():
+def test_slice_networks_keeps_chosen_instances():
     images, table, y = _data()
     clf = OMIBClassifier(encoders=[SmallCNN, None], random_state=0, **{**FAST, "n_estimators": 3})
     clf.fit([images, table], y)
     module = clf.module_
     wrapper = module.encoders[0]
     kept = wrapper.member(2).state_dict()
-    x = {"m0": torch.as_tensor(images), "m1": torch.as_tensor(table, dtype=torch.float32)}
+    x = [torch.as_tensor(images), torch.as_tensor(table, dtype=torch.float32)]
     module.eval()
     with torch.no_grad():
-        expected = module(**x)[0][2]
-        slice_members(module, [2])
-        got = module(**x)[0][0]
+        expected = module(x).y_hat[2]
+        slice_networks(module, [2])
+        got = module(x).y_hat[0]
     assert wrapper.n_members == 1
     for k, v in wrapper.member(0).state_dict().items():
         torch.testing.assert_close(v, kept[k], rtol=0, atol=0)

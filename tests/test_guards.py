@@ -21,7 +21,7 @@ from omib_sklearn import OMIBClassifier
 from omib_sklearn._objective import PhaseObjective, r_weights
 from omib_sklearn._phase import Phase
 from omib_sklearn._tasks import ClassificationTask
-from omib_sklearn.nn import OMIBModule
+from omib_sklearn.nn import ModuleOutput, OMIBModule
 
 SMALL = dict(
     encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2,
@@ -35,7 +35,7 @@ def _module(head="linear", n_members=2, n_features=(3, 2), **kw):
 
 def _inputs(n=5, n_features=(3, 2), n_members=2):
     g = torch.Generator().manual_seed(1)
-    return {f"m{i}": torch.randn(n_members, n, p, generator=g) for i, p in enumerate(n_features)}
+    return [torch.randn(n_members, n, p, generator=g) for p in n_features]
 
 
 # -- early stopping keeps the best weights -------------------------------------
@@ -79,7 +79,7 @@ def test_early_stopping_restores_each_networks_best_weights():
     recorder = dict(est.net_.callbacks_)["MainStates"]
     assert len(recorder.states_) == epochs  # ran to the end: every epoch recorded
     best = est.best_epochs_[Phase.MAIN.value]
-    losses = np.stack(recorder.losses_)  # (epochs, members)
+    losses = np.stack(recorder.losses_)  # (epochs, networks)
     np.testing.assert_array_equal(best, losses.argmin(0) + 1)
     assert np.any(best < epochs), "every best epoch is the last: the test shows nothing"
     final = est.module_.state_dict()
@@ -100,18 +100,18 @@ def test_zeta_is_sampled_in_training_passes():
     module.train()
     x = _inputs()
     torch.manual_seed(5)
-    out = module.forward_train(**dict(x))
+    out = module.forward_train(x)
     # The same draws by hand: forward_train draws one eps_i per modality, in order.
     torch.manual_seed(5)
     with torch.no_grad():
         zetas = [
             mu + torch.randn_like(mu) * torch.exp(0.5 * lv)
-            for mu, lv in zip(out["mu"], out["logvar"])
+            for mu, lv in zip(out.mu, out.logvar)
         ]
         xi = module.fusion(torch.stack(zetas, dim=2))
-        xi_mu = module.fusion(torch.stack(out["mu"], dim=2))
-    torch.testing.assert_close(out["xi"].detach(), xi)
-    assert not torch.allclose(out["xi"].detach(), xi_mu)
+        xi_mu = module.fusion(torch.stack(out.mu, dim=2))
+    torch.testing.assert_close(out.xi.detach(), xi)
+    assert not torch.allclose(out.xi.detach(), xi_mu)
 
 
 def test_zeta_is_mu_at_inference():
@@ -119,13 +119,14 @@ def test_zeta_is_mu_at_inference():
     x = _inputs()
     module.eval()
     with torch.no_grad():
-        out = module.forward_train(**dict(x))
-        xi_mu = module.fusion(torch.stack(out["mu"], dim=2))
-        torch.testing.assert_close(out["xi"], xi_mu, rtol=0, atol=0)
+        out = module.forward_train(x)
+        xi_mu = module.fusion(torch.stack(out.mu, dim=2))
+        torch.testing.assert_close(out.xi, xi_mu, rtol=0, atol=0)
         # forward (prediction, transform) uses mu_i, in eval and train mode alike.
         for mode in (module.eval, module.train):
             mode()
-            y_hat, xi = module(**dict(x))
+            out = module(x)
+            y_hat, xi = out.y_hat, out.xi
             torch.testing.assert_close(xi, xi_mu, rtol=0, atol=0)
             torch.testing.assert_close(y_hat, module.head(xi_mu), rtol=0, atol=0)
 
@@ -134,9 +135,9 @@ def test_deep_svdd_never_samples_zeta():
     module = _module(head="svdd", bias=False)
     module.train()
     with torch.no_grad():
-        out = module.forward_train(**_inputs())
+        out = module.forward_train(_inputs())
         torch.testing.assert_close(
-            out["xi"], module.fusion(torch.stack(out["mu"], dim=2)), rtol=0, atol=0
+            out.xi, module.fusion(torch.stack(out.mu, dim=2)), rtol=0, atol=0
         )
 
 
@@ -153,7 +154,7 @@ def _warmup_contexts(module, x):
 
     module.trb_outputs = spy
     with torch.no_grad():
-        module.forward_warmup(**x)
+        module.forward_warmup(x)
     return seen[0]
 
 
@@ -200,7 +201,7 @@ def _softmax(a):
     return e / e.sum(-1, keepdims=True)
 
 
-# Logits of two task-relevance heads and of the fusion head, 1 member, 2 rows,
+# Logits of two task-relevance heads and of the fusion head, 1 network, 2 rows,
 # chosen so that KL(p_i || p_hat) and KL(p_hat || p_i) differ.
 TRB = np.array([
     [[[4.0, 0.0, 0.0], [0.0, 1.0, 0.0]]],
@@ -221,12 +222,12 @@ def test_r_follows_kl_of_each_head_from_fusion():
     task = ClassificationTask(3)
     objective = PhaseObjective(task, beta=0.5, dynamic_r=True)
     module = types.SimpleNamespace(n_members=1, n_modalities=2)
-    out = {
-        "y_hat": torch.tensor(FUSED, dtype=torch.float32),
-        "trb": [torch.tensor(t, dtype=torch.float32) for t in TRB],
-        "mu": [torch.zeros(1, 2, 4)] * 2,
-        "logvar": [torch.zeros(1, 2, 4)] * 2,
-    }
+    out = ModuleOutput(
+        y_hat=torch.tensor(FUSED, dtype=torch.float32),
+        trb=[torch.tensor(t, dtype=torch.float32) for t in TRB],
+        mu=[torch.zeros(1, 2, 4)] * 2,
+        logvar=[torch.zeros(1, 2, 4)] * 2,
+    )
     y = torch.tensor([[0, 2]])
     objective(out, y, torch.ones(1, 2), module=module, phase=Phase.MAIN, training=True)
     p_hat = _softmax(FUSED)

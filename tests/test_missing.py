@@ -39,22 +39,25 @@ def _module():
     return module.eval()
 
 
+def outputs(out):
+    return out.y_hat, out.xi
+
+
 def test_masked_modality_values_do_not_change_outputs():
     module = _module()
     rng = np.random.default_rng(0)
-    x = {f"m{i}": torch.as_tensor(rng.normal(size=(5, p)), dtype=torch.float32)
-         for i, p in enumerate([3, 4, 2])}
+    x = [torch.as_tensor(rng.normal(size=(5, p)), dtype=torch.float32) for p in [3, 4, 2]]
     mask = torch.ones(5, 3, dtype=torch.bool)
     mask[:3, 1] = False
     mask[4, 0] = False
     with torch.no_grad():
-        y1, xi1 = module(**x, mask=mask)
-        garbage = {k: v.clone() for k, v in x.items()}
-        garbage["m1"][:3] += 100 * torch.randn(3, 4)
-        garbage["m0"][4] = 1e6
-        y2, xi2 = module(**garbage, mask=mask)
-        y_full, xi_full = module(**x)
-        y_ones, xi_ones = module(**x, mask=torch.ones(5, 3))
+        y1, xi1 = outputs(module(x, mask=mask))
+        garbage = [v.clone() for v in x]
+        garbage[1][:3] += 100 * torch.randn(3, 4)
+        garbage[0][4] = 1e6
+        y2, xi2 = outputs(module(garbage, mask=mask))
+        y_full, xi_full = outputs(module(x))
+        y_ones, xi_ones = outputs(module(x, mask=torch.ones(5, 3)))
     torch.testing.assert_close(xi1, xi2)
     torch.testing.assert_close(y1, y2)
     # The mask changes the outputs of the masked rows only ...
@@ -66,12 +69,12 @@ def test_masked_modality_values_do_not_change_outputs():
 
 def test_training_outputs_carry_the_mask():
     module = _module().train()
-    x = {f"m{i}": torch.randn(2, 5, p) for i, p in enumerate([3, 4, 2])}
+    x = [torch.randn(2, 5, p) for p in [3, 4, 2]]
     mask = torch.ones(2, 5, 3, dtype=torch.bool)
     mask[:, 0, 2] = False
-    out = module.forward_train(**x, mask=mask)
-    assert out["mask"].shape == (2, 5, 3)
-    assert "mask" not in module.forward_train(**x)
+    out = module.forward_train(x, mask=mask)
+    assert out.mask.shape == (2, 5, 3)
+    assert module.forward_train(x).mask is None
 
 
 # -- predicting with absent modalities ------------------------------------------
@@ -208,13 +211,13 @@ def test_modality_dropout_keeps_a_modality_in_every_row():
     from omib_sklearn._training import drop_modalities
 
     torch.manual_seed(0)
-    x = {"m0": torch.zeros(3, 500, 2), "m1": torch.zeros(3, 500, 2), "m2": torch.zeros(3, 500, 2)}
+    x = [torch.zeros(3, 500, 2) for _ in range(3)]
     present = torch.ones(3, 500, 3, dtype=torch.bool)
     present[:, :100, 0] = False
-    out = drop_modalities(dict(x, mask=present), 3, 0.9)["mask"]
+    out = drop_modalities(x, present, 0.9)
     assert out.any(-1).all()
     assert not (out & ~present).any()
-    kept = drop_modalities(x, 3, 0.3)["mask"].float().mean().item()
+    kept = drop_modalities(x, None, 0.3).float().mean().item()
     assert 0.6 < kept < 0.8
 
 

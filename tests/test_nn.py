@@ -9,9 +9,9 @@ from omib_sklearn._objective import r_weights
 from omib_sklearn.nn import OMIBModule, StatisticsNetwork
 from omib_sklearn.nn._modules import (
     CrossAttentionFusion,
-    MemberLinear,
+    NetworkLinear,
     gaussian_kl,
-    slice_members,
+    slice_networks,
 )
 
 
@@ -32,7 +32,7 @@ def test_r_is_one_for_equal_divergences():
     torch.testing.assert_close(r_weights([0.3, 0.3, 0.3]), torch.ones(3))
 
 
-def test_r_per_member():
+def test_r_per_network():
     r = r_weights([[1.0, 2.0], [1.0, 0.5]])
     np.testing.assert_allclose(r.numpy(), [[1.0, 0.4], [1.0, 1.6]], rtol=1e-5)
 
@@ -65,41 +65,42 @@ def test_module_output_shapes(widths, head, out_dim, n_members):
     torch.manual_seed(0)
     module = OMIBModule(widths, out_dim, n_members=n_members, head=head, encoder_hidden=(8,),
                         embedding_dim=12, latent_dim=8, n_heads=2, bias=head != "svdd")
-    # (N, p) inputs: the same rows for every member
-    x = {f"m{i}": torch.randn(6, w) for i, w in enumerate(widths)}
-    y_hat, xi = module(**x)
+    # (N, p) inputs: the same rows for every network
+    x = [torch.randn(6, w) for w in widths]
+    out = module(x)
+    y_hat, xi = out.y_hat, out.xi
     assert y_hat.shape == (n_members, 6, out_dim) and xi.shape == (n_members, 6, 8)
-    # (K, N, p) inputs: rows of their own per member
-    xk = {k: torch.randn(n_members, 4, v.shape[1]) for k, v in x.items()}
-    train = module.forward_train(**xk)
-    assert len(train["trb"]) == len(widths) == len(train["mu"]) == len(train["logvar"])
-    assert all(t.shape == (n_members, 4, out_dim) for t in train["trb"])
-    assert all(m.shape == (n_members, 4, 8) for m in train["mu"])
-    warm = module.forward_warmup(**xk)
-    assert len(warm["trb"]) == len(widths)
-    # every parameter and buffer has the member dimension first
+    # (K, N, p) inputs: rows of their own per network
+    xk = [torch.randn(n_members, 4, v.shape[1]) for v in x]
+    train = module.forward_train(xk)
+    assert len(train.trb) == len(widths) == len(train.mu) == len(train.logvar)
+    assert all(t.shape == (n_members, 4, out_dim) for t in train.trb)
+    assert all(m.shape == (n_members, 4, 8) for m in train.mu)
+    warm = module.forward_warmup(xk)
+    assert len(warm.trb) == len(widths)
+    # every parameter and buffer has the network dimension first
     assert all(t.shape[0] == n_members for t in module.state_dict().values())
 
 
-def test_member_linear_is_independent_linear_layers():
+def test_network_linear_is_independent_linear_layers():
     torch.manual_seed(0)
-    layer = MemberLinear(3, 5, 4)
+    layer = NetworkLinear(3, 5, 4)
     x = torch.randn(3, 7, 5)
     out = layer(x)
     for k in range(3):
         expected = x[k] @ layer.weight[k] + layer.bias[k, 0]
         torch.testing.assert_close(out[k], expected)
-    # torch.nn.Linear's initialisation, per member
+    # torch.nn.Linear's initialisation, per network
     assert layer.weight.abs().max() <= 1 / np.sqrt(5)
     assert not torch.allclose(layer.weight[0], layer.weight[1])
 
 
-def test_members_do_not_share_gradients():
+def test_networks_do_not_share_gradients():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2)
-    x = {"m0": torch.randn(3, 5, 4), "m1": torch.randn(3, 5, 3)}
-    y_hat, _ = module(**x)
+    x = [torch.randn(3, 5, 4), torch.randn(3, 5, 3)]
+    y_hat = module(x).y_hat
     y_hat[1].sum().backward()
     used = [(n, p) for n, p in module.named_parameters() if p.grad is not None]
     assert len(used) > 10
@@ -125,15 +126,15 @@ def test_fusion_attention_is_multihead_attention():
         torch.testing.assert_close(out[k], expected, rtol=1e-5, atol=1e-6)
 
 
-def test_slice_members_keeps_the_chosen_networks():
+def test_slice_networks_keeps_the_chosen_networks():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, n_members=3, encoder_hidden=(8,), embedding_dim=8,
                         latent_dim=4, n_heads=2).eval()
-    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
-    before = module(**x)[0]
-    slice_members(module, [2])
+    x = [torch.randn(5, 4), torch.randn(5, 3)]
+    before = module(x).y_hat
+    slice_networks(module, [2])
     assert module.n_members == 1
-    torch.testing.assert_close(module(**x)[0][0], before[2])
+    torch.testing.assert_close(module(x).y_hat[0], before[2])
 
 
 def test_svdd_module_has_no_bias_terms():
@@ -146,11 +147,11 @@ def test_svdd_module_has_no_bias_terms():
 def test_eval_forward_is_deterministic_and_uses_mu():
     torch.manual_seed(0)
     module = OMIBModule([4, 3], 2, encoder_hidden=(8,), embedding_dim=8, latent_dim=4, n_heads=2).eval()
-    x = {"m0": torch.randn(5, 4), "m1": torch.randn(5, 3)}
-    a, b = module(**x), module(**x)
-    torch.testing.assert_close(a[1], b[1])
-    sampled = module(sample=True, **x)[1]
-    assert not torch.allclose(sampled, a[1])
+    x = [torch.randn(5, 4), torch.randn(5, 3)]
+    a, b = module(x), module(x)
+    torch.testing.assert_close(a.xi, b.xi)
+    sampled = module(x, sample=True).xi
+    assert not torch.allclose(sampled, a.xi)
 
 
 def test_statistics_network_shapes():
@@ -175,12 +176,12 @@ def test_task_heads_have_the_hidden_widths():
     module = OMIBModule([5, 4], 3, n_members=2, embedding_dim=8, latent_dim=4, n_heads=2,
                         head_hidden=(16, 12))
     for head in [module.head, *module.trb_heads]:
-        widths = [(m.in_features, m.out_features) for m in head if isinstance(m, MemberLinear)]
+        widths = [(m.in_features, m.out_features) for m in head if isinstance(m, NetworkLinear)]
         assert [w[1] for w in widths] == [16, 12, 3]
         assert any(isinstance(m, torch.nn.GELU) for m in head)
-    assert [(m.in_features, m.out_features) for m in module.head if isinstance(m, MemberLinear)][0] == (4, 16)
+    assert [(m.in_features, m.out_features) for m in module.head if isinstance(m, NetworkLinear)][0] == (4, 16)
     linear = OMIBModule([5, 4], 3, embedding_dim=8, latent_dim=4, n_heads=2, head_hidden=())
-    assert isinstance(linear.head, MemberLinear)
+    assert isinstance(linear.head, NetworkLinear)
     assert linear.head.in_features == 4 and linear.head.out_features == 3
 
 

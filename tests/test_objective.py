@@ -32,7 +32,7 @@ def fitted():
 
 def batch(X, y, n=32):
     """A batch of the first n rows for one network: (K=1, n, p) inputs."""
-    Xi = {f"m{i}": torch.as_tensor(x[:n], dtype=torch.float32)[None] for i, x in enumerate(X)}
+    Xi = [torch.as_tensor(x[:n], dtype=torch.float32)[None] for x in X]
     return Xi, torch.as_tensor(y[:n])[None], torch.ones(1, n)
 
 
@@ -40,7 +40,7 @@ def phase_losses(net, Xi, yi, wi, training):
     """The per-network loss of the net's phase on a batch, and the module
     output it came from, through the net's own forward pass and criterion."""
     out = net.infer(Xi)
-    return net.get_loss(out, (yi, wi), X=Xi, training=training), out
+    return net.get_loss(out, yi, training=training, weight=wi), out
 
 
 def kl(mu, logvar):
@@ -63,18 +63,18 @@ def test_main_phase_loss_is_eq_10(fitted):
     torch.manual_seed(0)
     losses, _ = phase_losses(net, Xi, yi, wi, training=True)
     torch.manual_seed(0)  # the same draws of zeta
-    out = module.forward_train(**Xi)
+    out = module.forward_train(Xi)
     target = yi[0]
-    task = F.cross_entropy(out["y_hat"][0], target)
-    kls = [kl(m[0], lv[0]) for m, lv in zip(out["mu"], out["logvar"])]
-    trb = sum(F.cross_entropy(o[0], target) for o in out["trb"])
+    task = F.cross_entropy(out.y_hat[0], target)
+    kls = [kl(m[0], lv[0]) for m, lv in zip(out.mu, out.logvar)]
+    trb = sum(F.cross_entropy(o[0], target) for o in out.trb)
     by_hand = task + 0.05 * (kls[0] + 0.4 * kls[1]) + trb
     assert kls[0] > 0 and kls[1] > 0
     torch.testing.assert_close(losses[0], by_hand, rtol=1e-5, atol=1e-6)
     # validation monitors the fusion head's task loss only
     module.eval()
     valid, out = phase_losses(net, Xi, yi, wi, training=False)
-    torch.testing.assert_close(valid[0], F.cross_entropy(out["y_hat"][0], target),
+    torch.testing.assert_close(valid[0], F.cross_entropy(out.y_hat[0], target),
                                rtol=1e-5, atol=1e-6)
     objective.dynamic_r, objective.d_ema, objective.r_momentum = False, None, 0.9
 
@@ -107,13 +107,13 @@ def test_main_phase_trains_every_part(fitted):
 def test_fused_embedding_depends_on_every_modality(fitted):
     clf, X, _ = fitted
     module = clf.module_.eval()
-    Xi = {f"m{i}": torch.as_tensor(x[:16], dtype=torch.float32) for i, x in enumerate(X)}
+    Xi = [torch.as_tensor(x[:16], dtype=torch.float32) for x in X]
     with torch.no_grad():
-        _, xi = module(**Xi)
-        for key in Xi:
-            changed = dict(Xi, **{key: Xi[key] + 1.0})
-            _, xi2 = module(**changed)
-            assert (xi2 - xi).abs().max() > 1e-4, f"xi ignores modality {key}"
+        xi = module(Xi).xi
+        for i in range(len(Xi)):
+            changed = [x + 1.0 if j == i else x for j, x in enumerate(Xi)]
+            xi2 = module(changed).xi
+            assert (xi2 - xi).abs().max() > 1e-4, f"xi ignores modality {i}"
 
 
 def test_dynamic_r_moves_the_weights():
@@ -158,13 +158,13 @@ def test_absent_rows_have_no_weight_in_their_modality_terms(fitted):
     mask = torch.ones(1, 32, 2, dtype=torch.bool)
     mask[0, :10, 1] = False
     module.eval()
-    out = module.forward_train(**Xi, mask=mask)
+    out = module.forward_train(Xi, mask=mask)
     losses, _ = objective(out, yi, wi, module=module, phase="main", training=True)
     target = yi[0]
-    task = F.cross_entropy(out["y_hat"][0], target)
-    kl0 = kl(out["mu"][0][0], out["logvar"][0][0])
-    kl1 = kl(out["mu"][1][0][10:], out["logvar"][1][0][10:])
-    trb = (F.cross_entropy(out["trb"][0][0], target)
-           + F.cross_entropy(out["trb"][1][0][10:], target[10:]))
+    task = F.cross_entropy(out.y_hat[0], target)
+    kl0 = kl(out.mu[0][0], out.logvar[0][0])
+    kl1 = kl(out.mu[1][0][10:], out.logvar[1][0][10:])
+    trb = (F.cross_entropy(out.trb[0][0], target)
+           + F.cross_entropy(out.trb[1][0][10:], target[10:]))
     by_hand = task + 0.05 * (kl0 + kl1) + trb
     torch.testing.assert_close(losses[0], by_hand, rtol=1e-5, atol=1e-6)

@@ -5,6 +5,7 @@ from ._mine import StatisticsNetwork
 from ._modules import (
     CrossAttentionFusion,
     Encoder,
+    ModuleOutput,
     OMIBModule,
     SVDDHead,
     VariationalHead,
@@ -14,6 +15,7 @@ __all__ = [
     "CrossAttentionFusion",
     "Encoder",
     "MemberEncoder",
+    "ModuleOutput",
     "OMIBModule",
     "SVDDHead",
     "StatisticsNetwork",

@@ -1,17 +1,17 @@
-"""User-supplied modality encoders, made member-batched.
+"""User-supplied modality encoders, made network-batched.
 
 The OMIB modules hold ``n_members`` networks in one module, with a leading
-member dimension on every parameter and buffer. A user's encoder (a CNN for
-images, a recurrent network for sequences) knows nothing of members, so
-:class:`MemberEncoder` builds one independent instance per member, stacks
-their parameters and buffers along a new first dimension, and runs member
-k's rows through the module with member k's slice of them
-(:func:`torch.func.functional_call`). Everything that treats members by
-indexing that dimension (per-member early stopping, weight averaging,
-``slice_members``) then applies to user encoders unchanged.
+network dimension on every parameter and buffer. A user's encoder (a CNN for
+images, a recurrent network for sequences) knows nothing of networks, so
+:class:`MemberEncoder` builds one independent instance per network, stacks
+their parameters and buffers along a new first dimension, and runs network
+k's rows through the module with network k's slice of them
+(:func:`torch.func.functional_call`). Everything that treats networks by
+indexing that dimension (per-network early stopping, weight averaging,
+``slice_networks``) then applies to user encoders unchanged.
 
-The members run one after the other: K members cost about K forward passes
-of the user's module (the default MLP encoders run all members in one
+The networks run one after the other: K networks cost about K forward passes
+of the user's module (the default MLP encoders run all networks in one
 batched product).
 """
 
@@ -30,7 +30,7 @@ class MemberEncoder(nn.Module):
     factory : callable
         ``factory(input_shape, embedding_dim)`` returns a fresh
         :class:`torch.nn.Module` that maps a batch ``(b, *input_shape)`` to
-        ``(b, embedding_dim)``; called once per member.
+        ``(b, embedding_dim)``; called once per network.
     n_members : int
         Number of independent instances.
     input_shape : tuple of int
@@ -44,16 +44,16 @@ class MemberEncoder(nn.Module):
     ----------
     stacked : torch.nn.Module
         Holds the instances' parameters and buffers stacked along a first
-        member dimension, under their names with dots replaced by ``__``.
+        network dimension, under their names with dots replaced by ``__``.
         Parameters keep their ``requires_grad`` (a frozen part stays frozen).
     template : torch.nn.Module
-        The first instance, whose ``forward`` runs with each member's slice
+        The first instance, whose ``forward`` runs with each network's slice
         of the stacked tensors (not a registered submodule).
 
     Notes
     -----
-    ``forward`` takes ``(n_members, b, *input_shape)`` (each member its own
-    rows) or ``(b, *input_shape)`` (the same rows for every member) and
+    ``forward`` takes ``(n_members, b, *input_shape)`` (each network its own
+    rows) or ``(b, *input_shape)`` (the same rows for every network) and
     returns ``(n_members, b, embedding_dim)``. The output is used as z_i as
     it is: no activation is added (the default MLP encoder ends with a
     GELU; end the module with an activation to get the same).
@@ -88,7 +88,7 @@ class MemberEncoder(nn.Module):
             for k in self._buffer_names:
                 tensors = [dict(m.named_buffers())[k] for m in instances]
                 self.stacked.register_buffer(_flat(k), torch.stack(tensors).clone())
-        # Counts the members (and follows slice_members) even for a module
+        # Counts the networks (and follows slice_networks) even for a module
         # without parameters.
         self.register_buffer("member_index", torch.arange(n_members))
         # Not registered: its own tensors are never used.
@@ -111,7 +111,7 @@ class MemberEncoder(nn.Module):
         return torch.stack(outs)
 
     def member(self, k):
-        """A standalone copy of member k's module, with its weights."""
+        """A standalone copy of network k's module, with its weights."""
         module = copy.deepcopy(self.template)
         with torch.no_grad():
             for name, tensor in module.state_dict(keep_vars=True).items():

@@ -2,13 +2,14 @@
 heads, cross-attention fusion and the fusion head (Wu et al., ICML 2025, Fig. 2).
 
 Every module holds ``n_members`` independent networks and evaluates them in
-one batched pass: tensors carry a leading member dimension ``K``, and a
-linear layer is one batched matrix product (:class:`MemberLinear`). An
+one batched pass: tensors carry a leading network dimension ``K``, and a
+linear layer is one batched matrix product (:class:`NetworkLinear`). An
 ensemble of K small networks then costs about as much time as one on small
 data, where the cost is the number of operations rather than their size.
 """
 
 import math
+from dataclasses import dataclass
 
 import torch
 from torch import nn
@@ -16,10 +17,10 @@ from torch import nn
 from ._encoders import MemberEncoder
 
 
-class MemberLinear(nn.Module):
+class NetworkLinear(nn.Module):
     """``n_members`` independent linear layers: ``(K, N, in) -> (K, N, out)``.
 
-    Each member is initialized as :class:`torch.nn.Linear` initializes one
+    Each network is initialized as :class:`torch.nn.Linear` initializes one
     layer (uniform in ``+-1 / sqrt(in_features)``). The weight is stored as
     ``(K, in_features, out_features)``, so the forward pass is one
     ``baddbmm``.
@@ -45,8 +46,8 @@ class MemberLinear(nn.Module):
         return out.reshape(*shape[:-1], self.out_features)
 
     def extra_repr(self):
-        members, _, _ = self.weight.shape
-        return (f"n_members={members}, in_features={self.in_features}, "
+        networks, _, _ = self.weight.shape
+        return (f"n_members={networks}, in_features={self.in_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
 
@@ -54,12 +55,12 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
     layers = []
     prev = in_dim
     for width in hidden:
-        layers.append(MemberLinear(n_members, prev, width, bias=bias))
+        layers.append(NetworkLinear(n_members, prev, width, bias=bias))
         layers.append(activation())
         if dropout:
             layers.append(nn.Dropout(dropout))
         prev = width
-    layers.append(MemberLinear(n_members, prev, out_dim, bias=bias))
+    layers.append(NetworkLinear(n_members, prev, out_dim, bias=bias))
     return nn.Sequential(*layers)
 
 
@@ -71,12 +72,6 @@ def _mlp(n_members, in_dim, hidden, out_dim, *, bias=True, activation=nn.GELU, d
 INPUT_WEIGHTS = "encoders.*.net.1.0.weight"
 #: The same for the linear paths of the default encoders (``linear_path``).
 LINEAR_PATH_WEIGHTS = "encoders.*.linear.weight"
-
-
-def input_key(i):
-    """The keyword argument that carries modality i into the module (``m0``,
-    ``m1``, ...): skorch passes a dict of inputs to ``forward`` as keywords."""
-    return f"m{i}"
 
 
 class Encoder(nn.Module):
@@ -99,7 +94,7 @@ class Encoder(nn.Module):
             _mlp(n_members, in_dim, hidden, out_dim, bias=bias, dropout=dropout),
             nn.GELU(),
         )
-        self.linear = (MemberLinear(n_members, in_dim, out_dim, bias=False)
+        self.linear = (NetworkLinear(n_members, in_dim, out_dim, bias=False)
                        if linear_path else None)
 
     def forward(self, x):
@@ -114,9 +109,9 @@ class VariationalHead(nn.Module):
 
     def __init__(self, n_members, in_dim, hidden, latent_dim, *, bias=True):
         super().__init__()
-        self.body = nn.Sequential(MemberLinear(n_members, in_dim, hidden, bias=bias), nn.GELU())
-        self.mu = MemberLinear(n_members, hidden, latent_dim, bias=bias)
-        self.logvar = MemberLinear(n_members, hidden, latent_dim, bias=bias)
+        self.body = nn.Sequential(NetworkLinear(n_members, in_dim, hidden, bias=bias), nn.GELU())
+        self.mu = NetworkLinear(n_members, hidden, latent_dim, bias=bias)
+        self.logvar = NetworkLinear(n_members, hidden, latent_dim, bias=bias)
 
     def forward(self, z):
         h = self.body(z)
@@ -130,7 +125,7 @@ class CrossAttentionFusion(nn.Module):
 
     The attention is :class:`torch.nn.MultiheadAttention`'s (input
     projections for queries, keys and values, scaled dot products per head,
-    an output projection), written out with member dimensions; with a
+    an output projection), written out with network dimensions; with a
     handful of tokens this is also several times faster on CPU than the
     fused attention kernel.
     """
@@ -140,9 +135,9 @@ class CrossAttentionFusion(nn.Module):
         if latent_dim % n_heads:
             raise ValueError(f"latent_dim {latent_dim} is not divisible by n_heads {n_heads}")
         self.n_heads = n_heads
-        self.in_proj = MemberLinear(n_members, latent_dim, 3 * latent_dim, bias=bias)
-        self.out_proj = MemberLinear(n_members, latent_dim, latent_dim, bias=bias)
-        self.out = MemberLinear(n_members, n_modalities * latent_dim, latent_dim, bias=bias)
+        self.in_proj = NetworkLinear(n_members, latent_dim, 3 * latent_dim, bias=bias)
+        self.out_proj = NetworkLinear(n_members, latent_dim, latent_dim, bias=bias)
+        self.out = NetworkLinear(n_members, n_modalities * latent_dim, latent_dim, bias=bias)
         # MultiheadAttention's initialisation: Xavier-uniform input
         # projections, zero biases in the attention.
         with torch.no_grad():
@@ -155,30 +150,30 @@ class CrossAttentionFusion(nn.Module):
     def forward(self, tokens, mask=None):
         # tokens: (K, N, M, k); attention within each row's M tokens.
         # mask: None, or bool (K, N, M), False for an absent modality.
-        members, n, m, k = tokens.shape
+        networks, n, m, k = tokens.shape
         h = self.n_heads
-        qkv = self.in_proj(tokens).reshape(members * n, m, 3, h, k // h)
+        qkv = self.in_proj(tokens).reshape(networks * n, m, 3, h, k // h)
         # (K N h, M, d) blocks, so that scores and softmax run on contiguous
         # (M, M) matrices.
-        q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, members * n * h, m, k // h).unbind(0)
+        q, key, v = qkv.permute(2, 0, 3, 1, 4).reshape(3, networks * n * h, m, k // h).unbind(0)
         scores = torch.bmm(q, key.transpose(1, 2)) / math.sqrt(k // h)
         if mask is not None:
             scores = _mask_keys(scores, mask, h)
         attended = torch.bmm(scores.softmax(-1), v)
-        attended = attended.reshape(members, n, h, m, k // h).transpose(2, 3)
-        attended = self.out_proj(attended.reshape(members, n, m, k))
+        attended = attended.reshape(networks, n, h, m, k // h).transpose(2, 3)
+        attended = self.out_proj(attended.reshape(networks, n, m, k))
         if mask is not None:
             # ``out`` reads the M attended tokens side by side: an absent
             # token enters it as zeros.
             attended = attended * mask[..., None].to(attended.dtype)
-        return self.out(attended.reshape(members, n, m * k))
+        return self.out(attended.reshape(networks, n, m * k))
 
 
 def _mask_keys(scores, mask, n_heads):
     """Key-padding mask: scores ``(K N h, M, M)`` with -inf at the keys of
     absent modalities (every row keeps at least one key)."""
-    members, n, m = mask.shape
-    keys = mask[:, :, None, None, :].expand(members, n, n_heads, 1, m).reshape(-1, 1, m)
+    networks, n, m = mask.shape
+    keys = mask[:, :, None, None, :].expand(networks, n, n_heads, 1, m).reshape(-1, 1, m)
     return scores.masked_fill(~keys, float("-inf"))
 
 
@@ -200,11 +195,41 @@ def _head(kind, n_members, in_dim, out_dim, hidden):
     hidden = tuple(hidden)
     if kind == "linear":
         if not hidden:
-            return MemberLinear(n_members, in_dim, out_dim)
+            return NetworkLinear(n_members, in_dim, out_dim)
         return _mlp(n_members, in_dim, hidden, out_dim)
     if kind == "svdd":
         return SVDDHead(n_members, in_dim, hidden, out_dim)
     raise ValueError(f"unknown head kind {kind!r}")
+
+
+@dataclass(frozen=True)
+class ModuleOutput:
+    """The outputs of a forward pass of :class:`OMIBModule`, each with the
+    network dimension first; None where the pass does not compute it.
+
+    Attributes
+    ----------
+    y_hat : tensor of shape (n_members, N, out_dim) or None
+        The fusion head's output (None in the warm-up).
+    xi : tensor of shape (n_members, N, latent_dim) or None
+        The fused embedding (None in the warm-up).
+    trb : list of tensor or None
+        The output of each task-relevance head ``Dec_i``, ``(n_members, N,
+        out_dim)`` (``forward_warmup`` and ``forward_train``).
+    mu, logvar : list of tensor or None
+        The variational heads' mean and log-variance of each modality,
+        ``(n_members, N, latent_dim)`` (``forward_train``).
+    mask : tensor of bool of shape (n_members, N, n_modalities) or None
+        The present modalities (None: every modality present), for the
+        losses.
+    """
+
+    y_hat: torch.Tensor | None = None
+    xi: torch.Tensor | None = None
+    trb: list | None = None
+    mu: list | None = None
+    logvar: list | None = None
+    mask: torch.Tensor | None = None
 
 
 class OMIBModule(nn.Module):
@@ -256,18 +281,19 @@ class OMIBModule(nn.Module):
     encoders : list of (callable or None) or None
         Per modality, None for the default MLP encoder or a callable
         ``f(input_shape, embedding_dim)`` returning a torch module, wrapped
-        in a :class:`MemberEncoder` (one instance per member).
+        in a :class:`MemberEncoder` (one instance per network).
     names : list of str or None
         Names of the modalities, for error messages.
 
     Notes
     -----
-    The modalities are keyword arguments ``m0, m1, ...`` of shape
+    The modalities are a list ``xs`` of tensors in fit order, each of shape
     ``(n_members, N, n_features_i)``, or ``(N, n_features_i)`` for the same
-    rows in every member. ``forward`` returns ``(y_hat, xi)`` of shapes
-    ``(n_members, N, out_dim)`` and ``(n_members, N, latent_dim)``, computed
-    with zeta_i = mu_i (deterministic); it is what inference uses.
-    ``forward_train`` returns everything the losses need.
+    rows in every network. Each pass returns a :class:`ModuleOutput`:
+    ``forward`` its ``y_hat`` and ``xi``, computed with zeta_i = mu_i
+    (deterministic), what inference uses; ``forward_warmup`` the
+    task-relevance heads' outputs ``trb``; ``forward_train`` everything the
+    losses need.
 
     The argument ``mask`` of ``forward``, ``forward_warmup`` and
     ``forward_train`` (default None: every modality present), of shape
@@ -275,8 +301,8 @@ class OMIBModule(nn.Module):
     where a modality is present, marks absent modalities: their inputs are set to 0, the fusion neither attends
     to their tokens (a key-padding mask) nor passes them on (their attended
     tokens enter ``CrossAttentionFusion.out`` as zeros), so that the values
-    of an absent modality do not affect the outputs; ``forward_warmup`` and
-    ``forward_train`` return the mask (``"mask"``) for the losses.
+    of an absent modality do not affect the outputs; the output carries the
+    mask (``mask``) for the losses.
     """
 
     def __init__(
@@ -312,7 +338,7 @@ class OMIBModule(nn.Module):
         hidden = _per_modality(encoder_hidden, n_mod, tuple)
         emb = _per_modality(embedding_dim, n_mod, int)
         factories = [None] * n_mod if encoders is None else list(encoders)
-        names = [input_key(i) for i in range(n_mod)] if names is None else list(names)
+        names = [f"m{i}" for i in range(n_mod)] if names is None else list(names)
         self.encoders = nn.ModuleList(
             Encoder(n_members, p, h, d, bias=bias, dropout=dropout, input_dropout=input_dropout,
                     linear_path=linear_path)
@@ -342,10 +368,9 @@ class OMIBModule(nn.Module):
             self.register_buffer("center", torch.zeros(n_members, 1, out_dim))
             self.register_buffer("trb_centers", torch.zeros(n_members, n_mod, out_dim))
 
-    def _inputs(self, modalities):
+    def _inputs(self, xs):
         out = []
-        for i in range(self.n_modalities):
-            x = modalities[input_key(i)]
+        for i, x in enumerate(xs):
             if x.dim() == len(self.input_shapes[i]) + 1:
                 x = x.unsqueeze(0).expand(self.n_members, *x.shape)
             out.append((x - getattr(self, f"shift{i}")) / getattr(self, f"scale{i}"))
@@ -353,7 +378,7 @@ class OMIBModule(nn.Module):
 
     def set_standardization(self, shifts, scales):
         """Store per-feature shift and scale of each modality, shapes
-        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all members
+        ``(n_members, n_features_i)`` or ``(n_features_i,)`` for all networks
         (``(n_members, 1)`` or ``(1,)`` for an N-D modality)."""
         for i, (shift, scale) in enumerate(zip(shifts, scales)):
             buf = getattr(self, f"shift{i}")
@@ -389,14 +414,14 @@ class OMIBModule(nn.Module):
         xi = self.fusion(tokens) if mask is None else self.fusion(tokens, mask=mask)
         return xi, mus, logvars
 
-    def _masked_inputs(self, modalities, mask):
+    def _masked_inputs(self, xs, mask):
         """The standardized inputs and the mask of present modalities.
 
         ``mask``, of shape ``(n_members, N, n_modalities)`` or ``(N,
         n_modalities)``, is nonzero where a modality is present; absent
         inputs are set to 0. It is returned as bools of shape ``(n_members,
         N, n_modalities)``, or None (every modality present)."""
-        xs = self._inputs(modalities)
+        xs = self._inputs(xs)
         if mask is None:
             return xs, None
         mask = mask.bool()
@@ -409,37 +434,28 @@ class OMIBModule(nn.Module):
         ]
         return xs, mask
 
-    def forward_warmup(self, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward_warmup(self, xs, mask=None):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         draw = torch.randn if self.stochastic else torch.zeros
         noise = [draw(*z.shape[:2], self.latent_dim, device=z.device) for z in zs]
-        out = {"trb": self.trb_outputs(zs, noise)}
-        if mask is not None:
-            out["mask"] = mask
-        return out
+        return ModuleOutput(trb=self.trb_outputs(zs, noise), mask=mask)
 
-    def forward_train(self, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward_train(self, xs, mask=None):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, mus, logvars = self.fuse(zs, sample=self.training and self.stochastic, mask=mask)
-        out = {
-            "y_hat": self.head(xi),
-            "trb": self.trb_outputs(zs, xi),
-            "mu": mus,
-            "logvar": logvars,
-            "xi": xi,
-        }
-        if mask is not None:
-            # Which rows each modality's losses (KL, task relevance) count.
-            out["mask"] = mask
-        return out
+        # The fusion head before the task-relevance heads: the order of the
+        # autograd graph is the order in which gradients are summed.
+        y_hat = self.head(xi)
+        return ModuleOutput(y_hat=y_hat, xi=xi, trb=self.trb_outputs(zs, xi), mu=mus,
+                            logvar=logvars, mask=mask)
 
-    def forward(self, sample=False, mask=None, **modalities):
-        xs, mask = self._masked_inputs(modalities, mask)
+    def forward(self, xs, mask=None, *, sample=False):
+        xs, mask = self._masked_inputs(xs, mask)
         zs = self.encode(xs)
         xi, _, _ = self.fuse(zs, sample=sample, mask=mask)
-        return self.head(xi), xi
+        return ModuleOutput(y_hat=self.head(xi), xi=xi, mask=mask)
 
 
 def _per_modality(value, n_modalities, kind):
@@ -461,14 +477,14 @@ def gaussian_kl(mu, logvar):
     return 0.5 * torch.sum(mu.pow(2) + logvar.exp() - 1.0 - logvar, dim=-1)
 
 
-def slice_members(module, members):
-    """Keep only the given members of a module, in place.
+def slice_networks(module, networks):
+    """Keep only the given networks of a module, in place.
 
-    Every parameter and buffer of the OMIB modules has the member dimension
+    Every parameter and buffer of the OMIB modules has the network dimension
     first (user encoders too: :class:`MemberEncoder` stacks its instances'),
-    so selecting members is indexing that dimension.
+    so selecting networks is indexing that dimension.
     """
-    index = torch.as_tensor(members, dtype=torch.long)
+    index = torch.as_tensor(networks, dtype=torch.long)
     with torch.no_grad():
         for sub in module.modules():
             for name, param in list(sub._parameters.items()):
