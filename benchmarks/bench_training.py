@@ -23,7 +23,7 @@ from _common import iter_parallel, mfeat_folds, parse_range, sim_split
 
 DEFAULT_CONFIGS = {
     "defaults": {},
-    "previous defaults (lr 3e-4, patience 5, no decay, no averaging)": {
+    "no input-layer decay, no averaging": {
         "lr": 3e-4, "n_iter_no_change": 5, "input_weight_decay": 0.0, "averaging_epochs": 0},
     "no input-layer decay": {"input_weight_decay": 0.0},
     "no weight averaging": {"averaging_epochs": 0},

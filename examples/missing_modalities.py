@@ -1,5 +1,9 @@
-"""Absent modalities: predicting without a modality, fitting with rows that
-lack one, and the importance of each modality.
+"""
+Absent modalities
+=================
+
+Predicting without a modality, fitting with rows that lack one, and the
+importance of each modality.
 
 A modality is absent when it is passed as ``None`` (for every row), left out
 of a dict, or, row by row, when its block is entirely NaN in that row.

@@ -1,4 +1,6 @@
-"""Quickstart: OMIB on the paper's SIM-I data beside logistic regression.
+"""
+Quickstart: OMIB on the paper's SIM-I data beside logistic regression
+======================================================================
 
 SIM-I (Wu et al., ICML 2025, Sec. 6.2): two modalities of 1,100 and 700
 features sharing a relevant block a0 and a superfluous block b0; modality 1
@@ -29,7 +31,7 @@ warnings.filterwarnings("ignore", category=FutureWarning, module="sklearn")
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--n-samples", type=int, default=10000)
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()

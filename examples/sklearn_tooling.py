@@ -1,4 +1,8 @@
-"""OMIB with scikit-learn's tooling: the four routes on multimodal data.
+"""
+OMIB with scikit-learn's tooling
+================================
+
+The four routes of multimodal data into scikit-learn's tools:
 
 1. A ``Modalities`` container through cross-validation and grid search.
 2. One 2-D array plus the ``modalities`` parameter in an ordinary Pipeline.

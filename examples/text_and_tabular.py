@@ -1,4 +1,8 @@
-"""Text and tabular columns: a sparse TF-IDF modality beside dense features.
+"""
+Text and tabular columns
+========================
+
+A sparse TF-IDF modality beside dense features.
 
 Synthetic documents are drawn from two topic vocabularies that share a
 common vocabulary (the class is the topic; a document mixes its topic's

@@ -23,9 +23,7 @@ _DETECTOR_PARAMETERS = parameters_doc(
         "head_hidden": "For Deep SVDD the heads are bias-free, with LeakyReLU.",
         "modality_dropout": "Not measured for Deep SVDD: masked training rows "
                             "move the distances to the centre.",
-        "lr": "1e-4 is Ruff et al.'s value for Deep SVDD; on the mfeat one-class "
-              "benchmark lr=1e-3 over 30 epochs gave a mean ROC AUC of 0.968, "
-              "lr=1e-4 over 100 epochs 0.977.",
+        "lr": "1e-4 is the paper's value for Deep SVDD (``docs/differences.md``).",
     },
 )
 
@@ -33,7 +31,7 @@ _DETECTOR_PARAMETERS = parameters_doc(
 class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
     __doc__ = f"""Optimal Multimodal Information Bottleneck anomaly detector (Deep SVDD).
 
-    Fitted on normal data only (Ruff et al. [3]_). The fusion head and the
+    Fitted on normal data only (Ruff et al. [4]_). The fusion head and the
     task-relevance heads are Deep SVDD heads, and no layer of the network has
     a bias term (which rules out the trivial solution of a constant output):
     each head is trained to map the data close to its centre c. The anomaly
@@ -42,8 +40,8 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
 
     Centres: the centre of a head is the mean of its outputs over the
     training data in a forward pass in eval mode, taken just before that head
-    is trained toward it (the task-relevance heads before the warm-up, with
-    the warm-up's noise input; the fusion head before the main phase).
+    is trained toward it (the task-relevance heads before the warm-up, on
+    the warm-up's input ``[z_i, 0]``; the fusion head before the main phase).
     Coordinates with ``|c_j| < eps``, exact zeros included, are moved to
     ``+-eps``, with ``eps`` = 0.1 times the root mean square of the head's
     outputs. The centres are buffers of ``module_`` (``center`` and
@@ -52,8 +50,12 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
     ``||c||^2``, which makes it independent of the output scale. Training
     injects no noise into the SVDD heads' inputs (the warm-up context is 0
     and zeta_i = mu_i; see ``OMIBModule(stochastic=...)``): noise of nearly
-    constant norm would act as a bias and let the heads collapse. The
-    bottleneck still acts through the KL term on (mu_i, sigma_i).
+    constant norm would act as a bias and let the heads collapse. With
+    zeta_i = mu_i, sigma_i reaches nothing but the KL term, which pulls it
+    to 1 at no cost; the KL term then acts on the means only, as an L2
+    penalty ``beta / 2 ||mu_i||^2``, and the information bottleneck of the
+    classifier and the regressor is not in force
+    (``docs/differences.md``).
     A :class:`UserWarning` is raised when the training scores have
     near-zero spread (a collapsed head that cannot rank samples).
 
@@ -113,7 +115,7 @@ class OMIBAnomalyDetector(OutlierMixin, BaseOMIB):
     References
     ----------
 {REFERENCES}
-    .. [3] Ruff et al. "Deep One-Class Classification." ICML 2018.
+    .. [4] Ruff et al. "Deep One-Class Classification." ICML 2018.
 
     Examples
     --------

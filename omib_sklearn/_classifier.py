@@ -31,8 +31,9 @@ class OMIBClassifier(ClassifierMixin, BaseOMIB):
     Learns one compact embedding xi from several modalities that keeps the
     task-relevant information and drops the rest, then predicts from it. Fit
     runs the MINE-based choice of beta, a warm-up of the per-modality encoders
-    and the main phase (variational bottleneck, cross-attention fusion and
-    the dynamic modality weights r).
+    and the main phase (variational bottleneck, cross-attention fusion and,
+    with ``dynamic_r=True``, the modality weights r of Eq. 11). Where the
+    package departs from the paper: ``docs/differences.md``.
 
     Parameters
     ----------

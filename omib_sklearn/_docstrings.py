@@ -37,14 +37,12 @@ PARAMETERS = """\
         their spread. Finer resolution means more nats and a smaller beta.
     mine_steps : int, default=50
         Optimization steps of MINE. Its statistics start at the Gaussian
-        solution, so few steps suffice (SIM-I: 25, 50 and 150 steps give H
-        within 0.3% of each other).
+        solution, so few steps suffice (``docs/beta_selection.md``).
     warmup_epochs : int, default=1
         Epochs of phase 1 (encoders and task-relevance heads with noise), at
-        most (early stopping may end it sooner). Longer warm-ups memorized
-        the training set and cost accuracy on SIM-I (0 / 1 / 2 / 10 epochs:
-        0.887 / 0.877 / 0.861 / 0.861, 2 seeds; no effect on mfeat); see
-        ``docs/beta_selection.md``.
+        most (early stopping may end it sooner). A long warm-up lets each
+        encoder fit the labels alone and can memorize the training set; the
+        measurements behind the default are in ``docs/beta_selection.md``.
     max_epochs : int, default=100
         Epochs of phase 2 (the whole network), at most.
     batch_size : int, default=128
@@ -64,18 +62,17 @@ PARAMETERS = """\
         which overfits wide modalities. It acts like the L2 penalty that
         lets a tuned logistic regression generalize on such data. Each step
         shrinks these weights by ``lr * input_weight_decay`` (3e-3 at the
-        defaults), so scale it down when raising ``lr``. Decaying every layer
-        as strongly collapsed the bottleneck on mfeat, hence a separate
-        parameter (``docs/beta_selection.md``).
+        defaults), so scale it down when raising ``lr``. It is separate from
+        ``weight_decay`` because decaying every layer as strongly shrinks
+        the variational heads and the fusion too (``docs/beta_selection.md``).
     averaging_epochs : float, default=8
         Horizon, in epochs, of the average of the weights over the training
         steps (tail averaging: an exponential moving average over half the
         steps of the phase so far, at most ``averaging_epochs`` epochs).
         Validation, early stopping and the fitted network use the averaged
         weights; 0 turns averaging off. Averaging cancels much of the noise
-        of single runs, which dominates the error on SIM
-        (``docs/beta_selection.md``). It lags behind in runs of only a few
-        epochs: turn it off there.
+        of the last epochs of a run (``docs/beta_selection.md``). It lags
+        behind in runs of only a few epochs: turn it off there.
     encoder_hidden : tuple of int, default=(256,)
         Hidden widths of each modality encoder.
     encoders : list, dict or None, default=None
@@ -104,7 +101,7 @@ PARAMETERS = """\
         and the task-relevance heads ``Dec_i`` on ``[z_i, xi]``, each an MLP
         with GELU, as the paper's heads are (App. H). ``0`` or ``()`` makes
         them single linear layers, which leave the attention softmax as the
-        only nonlinearity that mixes modalities (``docs/defaults.md``).
+        only nonlinearity that mixes modalities (``docs/benchmarks.md``).
     linear_path : bool, default=False
         Add to each default MLP encoder a bias-free linear map of its
         standardized inputs, ``z_i = GELU(MLP(v_i)) + W_i v_i`` (as in
@@ -126,23 +123,18 @@ PARAMETERS = """\
     modality_dropout : float, default=0.0
         Probability, per row and modality, of masking a modality during the
         main phase's training (modality dropout), so that the networks learn
-        to predict from any subset of the modalities: set it (0.3 measured
-        best) when modalities will be absent at predict time. A row never
-        loses all its modalities (one drawn at random is kept). 0 trains on
-        the modalities as given; with one modality it has no effect. With
-        one modality absent at predict time, 0.3 raised the accuracy of
-        models trained on complete rows (SIM-I/II/III and mfeat, mean of 8
-        cases 0.735 against 0.690; mfeat with pix absent: 0.780 against
-        0.477) and kept it with every modality present on those sets. It is
-        off by default because it costs accuracy where the modalities only
-        predict together: on the benchmark suite's interaction data (the
-        class depends on a product of the modalities) 0.697 against 0.804,
-        on small 40x5 0.928 against 0.934 (``docs/missing_modalities.md``).
+        to predict from any subset of the modalities: set it (e.g. 0.3) when
+        modalities will be absent at predict time. A row never loses all its
+        modalities (one drawn at random is kept). 0 trains on the modalities
+        as given; with one modality it has no effect. It is off by default
+        because it costs accuracy where the modalities only predict
+        together (a label that depends on a product of modalities); the
+        measurements are in ``docs/missing_modalities.md``.
     dynamic_r : bool, default=False
         Reweight the KL terms of modalities 2..M by r_i (Eq. 11), from a
         moving average of the divergences D_i, clipped to [0.05, 1.95];
-        False fixes r_i = 1. Off by default: in our ablation it did not
-        improve accuracy (``benchmarks/bench_dynamic_r.py``).
+        False fixes r_i = 1. Off by default: it did not improve accuracy
+        where it was measured (``docs/differences.md``).
     standardize : bool, default=True
         Standardize each feature with the training mean and std inside the
         network.
@@ -175,11 +167,13 @@ PARAMETERS = """\
         never held out.
     n_iter_no_change : int, default=5
         Patience of early stopping, in epochs. A phase also waits for at
-        least 50 optimizer steps without improvement before it stops: on
-        small data an epoch is only a few steps. A network whose validation
+        least 50 optimizer steps without improvement before it stops (on
+        small data an epoch is only a few steps). A network whose validation
         loss has not yet fallen 2% below that of a constant prediction (the
-        plateau of a target that lies across modalities) does not stop
-        early: it trains on to the phase's last epoch.
+        class prior's cross-entropy, or 1 for standardized targets) does not
+        stop early: it trains on to the phase's last epoch, since a label
+        that lies across modalities keeps the loss on that plateau for many
+        epochs.
     tol : float, default=1e-4
         Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None

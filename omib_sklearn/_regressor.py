@@ -26,14 +26,12 @@ class OMIBRegressor(RegressorMixin, BaseOMIB):
     mean squared error of the standardized targets, averaged over samples
     and outputs.
 
-    Early stopping holds out 20% of the rows (the classifier 10%): small
-    regression data overfit quickly (5-fold CV R^2 on the diabetes data in
-    two modalities, before weight averaging and ``refit`` existed: 0.420
-    without early stopping, 0.461 with a 10% split, 0.475 with a 20%
-    split). With the default ``refit=True`` the final network then trains
-    on every row for the chosen epochs; on diabetes that made no measurable
-    difference (R^2 0.468 against 0.474 without refit, three repeated
-    5-fold CVs, fold std 0.07; RidgeCV 0.479).
+    Defaults that differ from the classifier's: with one network
+    (``n_estimators=1``) early stopping holds out 20% of the rows
+    (``validation_fraction=0.2``; small regression data overfit quickly),
+    and the input-layer decay and the weight averaging are off
+    (``input_weight_decay=0``, ``averaging_epochs=0``). The measurements
+    behind them are in ``docs/beta_selection.md``.
 
     Parameters
     ----------

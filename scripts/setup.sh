@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Create .venv and install omib_sklearn with its test extras (idempotent).
-# OMIB_VENV names another environment; OMIB_PIN adds requirements (e.g. an
-# older scikit-learn, as scripts/test_oldest.sh does).
+# OMIB_VENV names another environment; OMIB_EXTRAS names other extras of
+# pyproject.toml (default "test"; scripts/docs.sh passes "docs"); OMIB_PIN
+# adds requirements (e.g. an older scikit-learn, as scripts/test_oldest.sh does).
 # torch: where the CPU wheel torch==2.13.0 lies on local disk (pip's
 # find-links on these machines), install it first so the "torch>=2.1"
 # requirement is met without downloading a multi-GB CUDA build. Elsewhere pip
@@ -23,4 +24,4 @@ if ! python -c "import torch" >/dev/null 2>&1; then
     quiet_pip install -q torch --index-url https://download.pytorch.org/whl/cpu || quiet_pip install -q torch
   fi
 fi
-quiet_pip install -q -e ".[test]" ${OMIB_PIN:-}
+quiet_pip install -q -e ".[${OMIB_EXTRAS:-test}]" ${OMIB_PIN:-}

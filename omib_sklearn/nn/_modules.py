@@ -277,8 +277,7 @@ class OMIBModule(nn.Module):
         warm-up context is 0 and zeta_i = mu_i. Noise of nearly constant norm
         is a constant input that a bias-free head turns into a bias through
         its LeakyReLU, which reopens the collapse Deep SVDD rules out by
-        removing biases (on mfeat, one-class ROC AUC fell from 0.97 to 0.75
-        with longer training).
+        removing biases (``docs/differences.md``).
     encoders : list of (callable or None) or None
         Per modality, None for the default MLP encoder or a callable
         ``f(input_shape, embedding_dim)`` returning a torch module, wrapped

@@ -1,4 +1,8 @@
-"""Images and tabular features: a small CNN for one modality, the default MLP for the other.
+"""
+Images and tabular features
+===========================
+
+A small CNN for one modality, the default MLP for the other.
 
 UCI Multiple Features (mfeat): 2,000 handwritten digits. The ``pix`` view
 holds 240 pixel averages of a 16x15 image; here it is passed as images
@@ -14,7 +18,7 @@ one 1,600 / 400 split, where the two are within a point of each other
 cross-validation (on mfeat the CNN was 0.982 against 0.978 for the
 default, 3 folds).
 
-Run: python examples/plot_images_and_features.py [--n-estimators K] [--max-epochs E]
+Run: python examples/images_and_features.py [--n-estimators K] [--max-epochs E]
 """
 
 import argparse
@@ -50,7 +54,7 @@ class PixCNN(nn.Module):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.strip().splitlines()[0])
     parser.add_argument("--n-estimators", type=int, default=1)
     parser.add_argument("--max-epochs", type=int, default=100)
     parser.add_argument("--threads", type=int, default=2)
