@@ -48,7 +48,9 @@ def sampled_accuracy(clf, X, y, seed=0):
     with torch.no_grad(), torch.random.fork_rng(devices=[] if device.type == "cpu" else [device]):
         torch.manual_seed(seed)
         logits = module([torch.as_tensor(a, device=device) for a in arrays], sample=True).y_hat
-    pred = clf.classes_[logits.argmax(1).cpu().numpy()]
+    # (networks, rows, classes): the networks' mean probability, as predict_proba.
+    proba = logits.softmax(-1).reshape(-1, *logits.shape[-2:]).mean(0)
+    pred = clf.classes_[proba.argmax(1).cpu().numpy()]
     return float(np.mean(pred == y))
 
 
