@@ -528,8 +528,8 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             # skorch's PrintLog prints to any sink but print whatever the
             # net's verbose: write_line only where the log is on.
             callbacks__print_log=PhaseLog(keys_ignored=[
-                "kl", "r", "best_in_phase", "valid_member_loss", "phase",
-                "train_member_loss", "member_r",
+                "kl", "r", "best_in_phase", "valid_network_loss", "phase",
+                "train_network_loss", "network_r",
             ], sink=write_line if log and self.verbose else print),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,

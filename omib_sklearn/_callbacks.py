@@ -96,15 +96,15 @@ class PhaseRecorder(Callback):
 
     def on_epoch_end(self, net, **kwargs):
         net.history.record("phase", net.phase.value)
-        batches = [b for b in net.history[-1, "batches"] if "train_member_loss" in b]
+        batches = [b for b in net.history[-1, "batches"] if "train_network_loss" in b]
         if batches:
-            net.history.record("train_member_loss", np.average(
-                [b["train_member_loss"] for b in batches], axis=0,
+            net.history.record("train_network_loss", np.average(
+                [b["train_network_loss"] for b in batches], axis=0,
                 weights=[b["train_batch_size"] for b in batches],
             ).tolist())
         if net.phase is Phase.MAIN:
             net.history.record("r", net.r.mean(0).tolist())
-            net.history.record("member_r", net.r.tolist())
+            net.history.record("network_r", net.r.tolist())
             kl_values = [b["kl"] for b in net.history[-1, "batches"] if "kl" in b]
             if kl_values:
                 net.history.record("kl", np.mean(kl_values, axis=0).tolist())
@@ -179,7 +179,7 @@ class NetworkEarlyStopping(Callback):
         weight = np.maximum(np.sum([b["valid_network_weight"] for b in batches], axis=0), 1e-12)
         score = np.sum([b["valid_network_score"] for b in batches], axis=0) / weight
         loss = total / weight
-        net.history.record("valid_member_loss", loss.tolist())
+        net.history.record("valid_network_loss", loss.tolist())
         net.history.record("valid_score", float(score.mean()))
         self.epochs_ += 1
         if self.best_loss_ is None:

@@ -232,10 +232,10 @@ ATTRIBUTES = """\
     history_ : dict
         ``{"warmup": [...], "main": [...]}``: one dict per epoch (numbered
         within its phase) of the fitted networks' training, with the losses
-        averaged over the networks and ``train_member_loss`` per network
-        (and r and the KL per modality in the main phase, with ``member_r``,
+        averaged over the networks and ``train_network_loss`` per network
+        (and r and the KL per modality in the main phase, with ``network_r``,
         r per network and modality; the validation loss and score, and
-        ``valid_member_loss`` per network, when they were early-stopped).
+        ``valid_network_loss`` per network, when they were early-stopped).
     n_epochs_ : dict
         Epochs run in each phase by the fitted networks.
     validation_scheme_ : {"cross-fit", "holdout", "cv", "none"}

@@ -372,7 +372,7 @@ class OMIBNet(NeuralNet):
         self._set_training(True)
         out = self.infer(batch.inputs, batch.mask)
         losses = self.get_loss(out, batch.y, training=True, weight=batch.weight)
-        self.history.record_batch("train_member_loss", losses.detach().tolist())
+        self.history.record_batch("train_network_loss", losses.detach().tolist())
         # Each network's gradient comes from its own loss only.
         losses.sum().backward()
         return {"loss": losses.detach().mean(), "y_pred": step_prediction(out)}

@@ -195,17 +195,17 @@ class TrainingCurvesDisplay:
         train_loss, valid_loss = {}, {}
         for phase in PHASES:
             epochs = records.get(phase, [])
-            if epochs and "train_member_loss" not in epochs[0]:
+            if epochs and "train_network_loss" not in epochs[0]:
                 raise ValueError(
                     "The estimator's history_ does not record the training loss of each "
-                    "network (train_member_loss); fit it again to plot its training curves."
+                    "network (train_network_loss); fit it again to plot its training curves."
                 )
             train_loss[phase] = np.asarray(
-                [e["train_member_loss"] for e in epochs], dtype=float
+                [e["train_network_loss"] for e in epochs], dtype=float
             ).reshape(len(epochs), -1)
-            if epochs and "valid_member_loss" in epochs[0]:
+            if epochs and "valid_network_loss" in epochs[0]:
                 valid_loss[phase] = np.asarray(
-                    [e["valid_member_loss"] for e in epochs], dtype=float
+                    [e["valid_network_loss"] for e in epochs], dtype=float
                 ).reshape(len(epochs), -1)
         display = cls(
             train_loss=train_loss,
@@ -597,8 +597,8 @@ class RTrajectoryDisplay:
         if not epochs:
             raise ValueError("The fitted networks ran no main-phase epoch: there is no r to plot.")
         n_modalities = est.n_modalities_
-        if "member_r" in epochs[0]:
-            r = np.asarray([e["member_r"] for e in epochs], dtype=float)
+        if "network_r" in epochs[0]:
+            r = np.asarray([e["network_r"] for e in epochs], dtype=float)
         else:  # only the mean over the networks was recorded
             r = np.asarray([e["r"] for e in epochs], dtype=float)[:, None, :]
         display = cls(

@@ -161,7 +161,7 @@ def test_early_stopping_per_phase(sim, refit):
     assert len(stopped["main"]) < 40
     assert all("valid_loss" in e and "valid_score" in e for e in stopped["main"])
     # each fold's best epoch is the one with its least validation loss
-    losses = np.array([e["valid_member_loss"] for e in stopped["main"]])
+    losses = np.array([e["valid_network_loss"] for e in stopped["main"]])
     np.testing.assert_array_equal(clf.best_epochs_["main"], 1 + np.argmin(losses, axis=0))
     if refit:
         # one network trains on every row, without validation, for the median epochs

@@ -52,7 +52,7 @@ class MainStates(Callback):
     def on_epoch_end(self, net, **kwargs):
         if net.phase is Phase.MAIN:
             self.states_.append(net.averaged_state_dict())
-            self.losses_.append(np.asarray(net.history[-1, "valid_member_loss"]))
+            self.losses_.append(np.asarray(net.history[-1, "valid_network_loss"]))
 
 
 def test_early_stopping_restores_each_networks_best_weights():

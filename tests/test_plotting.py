@@ -86,10 +86,10 @@ def test_training_curves_one_line_per_network_phase_and_curve(crossfit):
             train = display.lines_[k, p, 0]
             np.testing.assert_array_equal(train.get_xdata(), np.arange(1, len(epochs) + 1))
             np.testing.assert_allclose(
-                train.get_ydata(), [e["train_member_loss"][k] for e in epochs])
+                train.get_ydata(), [e["train_network_loss"][k] for e in epochs])
             np.testing.assert_allclose(
                 display.lines_[k, p, 1].get_ydata(),
-                [e["valid_member_loss"][k] for e in epochs])
+                [e["valid_network_loss"][k] for e in epochs])
 
 
 def test_training_curves_mark_the_epoch_early_stopping_kept(crossfit):
@@ -102,14 +102,14 @@ def test_training_curves_mark_the_epoch_early_stopping_kept(crossfit):
             best = crossfit.best_epochs_[phase][k]
             (x, y), = marker.get_offsets()
             assert x == best
-            assert y == pytest.approx(crossfit.history_[phase][best - 1]["valid_member_loss"][k])
+            assert y == pytest.approx(crossfit.history_[phase][best - 1]["valid_network_loss"][k])
 
 
 def test_member_training_losses_average_to_the_training_loss(crossfit):
     for phase in ("warmup", "main"):
         for epoch in crossfit.history_[phase]:
-            assert len(epoch["train_member_loss"]) == 2
-            assert np.mean(epoch["train_member_loss"]) == pytest.approx(epoch["train_loss"],
+            assert len(epoch["train_network_loss"]) == 2
+            assert np.mean(epoch["train_network_loss"]) == pytest.approx(epoch["train_loss"],
                                                                         rel=1e-6)
 
 
@@ -203,8 +203,8 @@ def test_r_trajectory_per_network(crossfit):
     assert display.ax_ is ax and display.figure_ is ax.figure
     assert display.lines_.shape == (2, 2) and display.bands_ is None
     assert len(_lines(ax)) == 4
-    member_r = np.array([e["member_r"] for e in crossfit.history_["main"]])
-    np.testing.assert_allclose(display.lines_[1, 1].get_ydata(), member_r[:, 1, 1])
+    network_r = np.array([e["network_r"] for e in crossfit.history_["main"]])
+    np.testing.assert_allclose(display.lines_[1, 1].get_ydata(), network_r[:, 1, 1])
     with pytest.raises(ValueError, match="kind"):
         display.plot(kind="median")
 
