@@ -124,16 +124,21 @@ def main():
     ap.add_argument("--cases", default="SIM-I,SIM-II,SIM-III")
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--n", type=int, default=10000, help="rows per data draw")
-    ap.add_argument("--replot", help="print the table of an earlier --json run")
+    ap.add_argument("--columns", default=",".join(["OMIB", "concat MLP"] + FEATURES),
+                    help="comma-separated subset of the columns to fit")
+    ap.add_argument("--replot", help="print the table of one or more earlier --json runs "
+                    "(comma-separated files)")
     args = ap.parse_args()
     cases = args.cases.split(",")
     if args.replot:
-        with open(args.replot) as f:
-            saved = json.load(f)
-        print(table(saved["rows"], cases))
+        rows = []
+        for path in args.replot.split(","):
+            with open(path) as f:
+                rows += json.load(f)["rows"]
+        print(table(rows, cases))
         return
     jobs = [(case, seed, column, args.params, args.n)
-            for column in ["OMIB", "concat MLP"] + FEATURES
+            for column in args.columns.split(",")
             for case in cases for seed in range(args.seeds)]
     print(f"{len(jobs)} fits, {args.workers} worker(s), one torch thread each; "
           f"OMIB parameters: {json.dumps(args.params) or 'defaults'}", flush=True)
