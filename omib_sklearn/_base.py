@@ -492,9 +492,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                 "early_stopping",
                 NetworkEarlyStopping(
                     self.n_iter_no_change, self.tol, min_steps=MIN_STOPPING_STEPS,
-                    baseline=self._constant_loss(train),
-                    plateau_epochs=(max(self.max_epochs, self.warmup_epochs)
-                                    if PLATEAU_EPOCHS is None else PLATEAU_EPOCHS),
+                    baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
                 ),
             ))
         callbacks += list(copy.deepcopy(self.callbacks or []))

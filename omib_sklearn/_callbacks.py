@@ -135,7 +135,8 @@ class NetworkEarlyStopping(Callback):
     targets) for many epochs before it falls. A network whose best loss has
     not yet fallen ``plateau_margin`` (relative) below ``baseline`` is
     still on that plateau: it stops only after ``plateau_epochs`` epochs
-    without improvement, not ``patience``. Where the loss falls at once, as
+    without improvement, not ``patience`` (``None``: it trains on to the
+    phase's last epoch; ``0``: no plateau rule). Where the loss falls at once, as
     on most data, the rule costs nothing.
 
     The loss replaced the validation accuracy for classifiers: accuracy on
@@ -202,9 +203,11 @@ class NetworkEarlyStopping(Callback):
         net.history.record("best_in_phase", improved.tolist())
         steps = self.bad_epochs_ * net.steps_per_epoch_
         patience = np.full(len(loss), self.patience)
-        if self.baseline is not None and self.plateau_epochs:
+        if self.baseline is not None and self.plateau_epochs != 0:
             on_plateau = self.best_loss_ > (1 - self.plateau_margin) * self.baseline
-            patience[on_plateau] = max(self.patience, self.plateau_epochs)
+            patience = patience.astype(float)
+            patience[on_plateau] = (np.inf if self.plateau_epochs is None
+                                    else max(self.patience, self.plateau_epochs))
         if np.all((self.bad_epochs_ >= patience) & (steps >= self.min_steps)):
             raise StopPhase
 
