@@ -20,7 +20,14 @@ from sklearn.utils.validation import check_is_fitted
 from skorch.exceptions import SkorchException
 
 from ._absent import check_modalities_masked, complete_rows
-from ._callbacks import NetworkEarlyStopping, PhaseLog, PhaseProgress, PhaseRecorder, write_line
+from ._callbacks import (
+    NetworkEarlyStopping,
+    PhaseLog,
+    PhaseProgress,
+    PhaseRecorder,
+    PlateauLearningRate,
+    write_line,
+)
 from ._compat import Interval, StrOptions, _check_sample_weight, _fit_context
 from ._encoder_spec import resolve_encoders
 from ._information import beta_bounds, estimate_information, information_views, select_beta
@@ -43,6 +50,10 @@ MIN_STOPPING_STEPS = 50
 #: target that lies across modalities; ``NetworkEarlyStopping``). None: it
 #: trains on until the phase's last epoch; 0: no plateau rule.
 PLATEAU_EPOCHS = None
+
+#: Learning-rate factor of a network still on that plateau after
+#: ``MIN_STOPPING_STEPS`` optimizer steps (``PlateauLearningRate``; 1: none).
+PLATEAU_LR_FACTOR = 3.0
 
 
 class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):
@@ -341,13 +352,15 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
         """Hook of the classifier (``class_weight``)."""
         return weight
 
-    def _train(self, data, target, weight, plan, seed, epochs, log=True):
+    def _train(self, data, target, weight, plan, seed, epochs, log=True, plateau_replay=None):
         """Stages 4 and 5: build the networks, then run the warm-up and the
         main phase for at most ``epochs[phase]`` epochs each, timed in
-        ``fit_times_`` when ``log``."""
+        ``fit_times_`` when ``log``. ``plateau_replay``: the epochs that
+        train faster without held-out rows (``PlateauLearningRate``)."""
         train = NetworkRows(data, target, plan.train, weight)
         valid = None if plan.valid is None else NetworkRows(data, target, plan.valid, weight)
-        self.net_ = self._build_net(data, train, valid, seed, log=log, epochs=epochs)
+        self.net_ = self._build_net(data, train, valid, seed, log=log, epochs=epochs,
+                                    plateau_replay=plateau_replay)
         for phase in Phase:
             with self._timed(phase.value) if log else nullcontext():
                 self._run_phase(phase, train, epochs[phase.value])
@@ -411,10 +424,17 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             if phase.value in self.best_epochs_ else 0
             for phase in Phase
         }
+        # The epochs that the networks still on the initial plateau trained
+        # faster: from the same first epoch, the median count.
+        replay = {
+            phase: (first, int(np.round(np.median(count))))
+            for phase, (first, count) in self.net_.plateau_lr_epochs_.items()
+        }
         every_row = RowPlan("none", [np.arange(data.n_samples)])
         with self._timed("refit"):
             try:
-                self._train(data, target, weight, every_row, seed, epochs, log=False)
+                self._train(data, target, weight, every_row, seed, epochs, log=False,
+                            plateau_replay=replay)
             except (KeyError, SkorchException) as e:
                 # skorch's history raises a KeyError for a key no epoch
                 # recorded (Checkpoint turns it into a SkorchException): a
@@ -450,7 +470,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             bias=task.bias, stochastic=task.stochastic,
         )
 
-    def _build_net(self, data, train, valid, seed, log=True, epochs=None):
+    def _build_net(self, data, train, valid, seed, log=True, epochs=None, plateau_replay=None):
         from skorch.helper import predefined_split
 
         task = self._make_task()
@@ -495,6 +515,9 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
                     baseline=self._constant_loss(train), plateau_epochs=PLATEAU_EPOCHS,
                 ),
             ))
+        if PLATEAU_LR_FACTOR != 1 and (valid is not None or plateau_replay):
+            callbacks.append(("plateau_lr", PlateauLearningRate(
+                PLATEAU_LR_FACTOR, min_steps=MIN_STOPPING_STEPS, replay=plateau_replay)))
         callbacks += list(copy.deepcopy(self.callbacks or []))
         return self._make_net(
             module, task, callbacks, None if valid is None else predefined_split(valid), seed,
@@ -527,7 +550,7 @@ class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator)
             # net's verbose: write_line only where the log is on.
             callbacks__print_log=PhaseLog(keys_ignored=[
                 "kl", "r", "best_in_phase", "valid_network_loss", "phase",
-                "train_network_loss", "network_r",
+                "train_network_loss", "network_r", "network_on_plateau",
             ], sink=write_line if log and self.verbose else print),
             iterator_seed=seed,
             average_epochs=self.averaging_epochs,

@@ -137,7 +137,9 @@ class NetworkEarlyStopping(Callback):
     still on that plateau: it stops only after ``plateau_epochs`` epochs
     without improvement, not ``patience`` (``None``: it trains on to the
     phase's last epoch; ``0``: no plateau rule). Where the loss falls at once, as
-    on most data, the rule costs nothing.
+    on most data, the rule costs nothing. Each epoch records which networks
+    are on the plateau (``network_on_plateau``), which
+    :class:`PlateauLearningRate` reads.
 
     The loss replaced the validation accuracy for classifiers: accuracy on
     a small held-out split moves in steps of one row and its plateau
@@ -205,6 +207,7 @@ class NetworkEarlyStopping(Callback):
         patience = np.full(len(loss), self.patience)
         if self.baseline is not None and self.plateau_epochs != 0:
             on_plateau = self.best_loss_ > (1 - self.plateau_margin) * self.baseline
+            net.history.record("network_on_plateau", on_plateau.tolist())
             patience = patience.astype(float)
             patience[on_plateau] = (np.inf if self.plateau_epochs is None
                                     else max(self.patience, self.plateau_epochs))
@@ -213,3 +216,66 @@ class NetworkEarlyStopping(Callback):
 
     def restore_best(self, net):
         net.module_.load_state_dict(self.best_state_)
+
+
+class PlateauLearningRate(Callback):
+    """A faster optimizer for the networks still on the initial plateau.
+
+    A network whose validation loss has not left the plateau (the
+    ``network_on_plateau`` that :class:`NetworkEarlyStopping` records) after
+    ``min_steps`` optimizer steps of the phase trains its next epoch with
+    the learning rate multiplied by ``factor`` (AdamW's decoupled weight
+    decay scales with it); the other networks train as before. On a target
+    that lies across modalities, a network first fits its training rows
+    (the validation loss rises above the constant prediction's) and finds
+    the cross-modal structure only after the weight decay has shrunk that
+    fit away; a larger step shortens that wait (``docs/benchmarks.md``).
+    A network that learns within ``min_steps`` steps is never affected.
+
+    ``net.plateau_lr_epochs_[phase]`` records, per network, the first
+    epoch trained faster and how many were. Without held-out rows (the
+    refit), ``replay`` (``{phase: (first, count)}``) gives those epochs
+    instead, the same for every network.
+    """
+
+    def __init__(self, factor=3.0, min_steps=0, replay=None):
+        self.factor = factor
+        self.min_steps = min_steps
+        self.replay = replay
+
+    def on_train_begin(self, net, **kwargs):
+        net.set_network_lr_scale(None)
+        self.first_ = None
+        self.count_ = None
+        self._pending = None
+
+    def on_epoch_end(self, net, **kwargs):
+        epoch = net.phase_epochs_
+        if self.replay is not None:
+            first, count = self.replay.get(net.phase.value, (0, 0))
+            boost = np.array([count > 0 and first <= epoch + 1 < first + count])
+            net.set_network_lr_scale(boost * (self.factor - 1) + 1 if boost.any() else None)
+            return
+        on_plateau = net.history[-1].get("network_on_plateau")
+        if on_plateau is None:
+            return
+        boost = np.asarray(on_plateau) & (epoch * net.steps_per_epoch_ >= self.min_steps)
+        if self.count_ is None:
+            self.count_ = np.zeros(len(boost), dtype=int)
+        if boost.any() and self.first_ is None:
+            self.first_ = epoch + 1
+        # Counted when trained: the epoch after this one, if there is one.
+        self._pending = boost
+        net.set_network_lr_scale(boost * (self.factor - 1) + 1 if boost.any() else None)
+
+    def on_epoch_begin(self, net, **kwargs):
+        pending = getattr(self, "_pending", None)
+        if pending is not None and self.count_ is not None:
+            self.count_ += pending
+        self._pending = None
+
+    def on_train_end(self, net, **kwargs):
+        net.set_network_lr_scale(None)
+        if self.replay is None and self.count_ is not None:
+            net.plateau_lr_epochs_[net.phase.value] = (
+                self.first_ or 0, self.count_.copy())

@@ -173,7 +173,9 @@ PARAMETERS = """\
         class prior's cross-entropy, or 1 for standardized targets) does not
         stop early: it trains on to the phase's last epoch, since a label
         that lies across modalities keeps the loss on that plateau for many
-        epochs.
+        epochs; and once it has spent 50 optimizer steps there, it trains at
+        three times ``lr`` until it leaves the plateau (the refit replays
+        those epochs).
     tol : float, default=1e-4
         Least decrease of the validation loss that counts.
     callbacks : list of skorch callbacks or None, default=None
@@ -234,8 +236,10 @@ ATTRIBUTES = """\
         within its phase) of the fitted networks' training, with the losses
         averaged over the networks and ``train_network_loss`` per network
         (and r and the KL per modality in the main phase, with ``network_r``,
-        r per network and modality; the validation loss and score, and
-        ``valid_network_loss`` per network, when they were early-stopped).
+        r per network and modality; the validation loss and score,
+        ``valid_network_loss`` per network and, for the classifier and the
+        regressor, ``network_on_plateau`` (whether each network's loss is
+        still near a constant prediction's), when they were early-stopped).
     n_epochs_ : dict
         Epochs run in each phase by the fitted networks.
     validation_scheme_ : {"cross-fit", "holdout", "cv", "none"}

@@ -196,6 +196,8 @@ class OMIBNet(NeuralNet):
         self.phase_epochs_ = 0
         self.best_epochs_ = {}
         self.stopped_early_ = {}
+        self.plateau_lr_epochs_ = {}
+        self.network_lr_scale_ = None
 
     @property
     def phase(self):
@@ -271,8 +273,27 @@ class OMIBNet(NeuralNet):
         return step
 
     # -- weight averaging -----------------------------------------------
+    def set_network_lr_scale(self, scale):
+        """Multiply each network's learning rate by ``scale`` (one factor
+        per network; None: all 1) from the next optimizer step on."""
+        self.network_lr_scale_ = None if scale is None else torch.as_tensor(
+            np.asarray(scale, dtype=np.float32))
+
     def _train_step_averaged(self, batch, **fit_params):
-        step = super().train_step(batch, **fit_params)
+        scale = self.network_lr_scale_
+        if scale is None:
+            step = super().train_step(batch, **fit_params)
+        else:
+            # An AdamW step at lr * s is the step at lr stretched by s: the
+            # moment estimates do not depend on lr, and the decoupled decay
+            # scales with it. Every parameter has the network dimension first.
+            params = [p for p in self.module_.parameters() if p.requires_grad]
+            before = [p.detach().clone() for p in params]
+            step = super().train_step(batch, **fit_params)
+            with torch.no_grad():
+                for p, p0 in zip(params, before):
+                    s = scale.to(device=p.device, dtype=p.dtype).view(-1, *[1] * (p.dim() - 1))
+                    p.copy_(torch.where(s != 1, p0 + s * (p - p0), p))
         if self.average_epochs:
             if self.averaged_ is None:
                 self.averaged_ = TailAverage(

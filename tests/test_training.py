@@ -149,3 +149,53 @@ def test_early_stopping_waits_longer_on_the_initial_plateau(problem):
     assert base.PLATEAU_EPOCHS is None
     assert clf.n_epochs_["main"] == 40
     assert np.all(clf.best_epochs_["main"] == 1)
+
+
+class ScaleLearningRate(Callback):
+    """Sets each network's learning-rate factor at the start of every phase."""
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def on_train_begin(self, net, **kwargs):
+        net.set_network_lr_scale(self.scale)
+
+
+def test_a_network_lr_factor_is_a_step_at_that_lr(problem):
+    # AdamW's moments do not depend on lr and its decoupled decay scales with
+    # it, so network 0 at factor 3 trains as at lr 3e-3 (up to rounding, which
+    # Adam amplifies in the key bias of the attention, whose gradient is 0
+    # up to rounding), network 1 at factor 1 exactly as at 1e-3.
+    X, y = problem
+    params = {**FAST, "n_estimators": 2, "max_epochs": 3, "batch_size": 32,
+              "early_stopping": False, "averaging_epochs": 0, "refit": False,
+              "input_weight_decay": 5.0}
+
+    def weights(lr, callbacks=None):
+        clf = OMIBClassifier(random_state=0, lr=lr, callbacks=callbacks, **params).fit(X, y)
+        return {k: p.detach() for k, p in clf.module_.named_parameters()}
+
+    scaled = weights(1e-3, [ScaleLearningRate([3.0, 1.0])])
+    fast, slow = weights(3e-3), weights(1e-3)
+    for k in scaled:
+        lr_effect = (fast[k][0] - slow[k][0]).abs().max()
+        assert (scaled[k][0] - fast[k][0]).abs().max() < 0.05 * lr_effect, k
+        assert torch.equal(scaled[k][1], slow[k][1]), k
+
+
+def test_networks_on_the_plateau_train_at_a_larger_lr(problem):
+    # Every network stays on the plateau (lr ~ 0): from the first epoch after
+    # MIN_STOPPING_STEPS steps to the last, each trains at PLATEAU_LR_FACTOR x lr.
+    X, y = problem
+    clf = OMIBClassifier(
+        random_state=0, lr=1e-12, refit=False,
+        **{**FAST, "n_estimators": 2, "max_epochs": 40, "warmup_epochs": 0,
+           "early_stopping": True, "batch_size": 32},
+    ).fit(X, y)
+    steps_per_epoch = clf.net_.steps_per_epoch_
+    first = -(-MIN_STOPPING_STEPS // steps_per_epoch) + 1
+    start, count = clf.net_.plateau_lr_epochs_["main"]
+    assert base.PLATEAU_LR_FACTOR == 3.0
+    assert start == first
+    assert np.all(count == 40 - first + 1)
+    assert clf.net_.network_lr_scale_ is None  # reset at the end of the phase
