@@ -232,8 +232,8 @@ class PlateauLearningRate(Callback):
     fit away; a larger step shortens that wait (``docs/benchmarks.md``).
     A network that learns within ``min_steps`` steps is never affected.
 
-    ``net.plateau_lr_epochs_[phase]`` records, per network, the first
-    epoch trained faster and how many were. Without held-out rows (the
+    ``net.plateau_lr_epochs_[phase]`` records the first epoch trained
+    faster (the same for every network) and, per network, how many were. Without held-out rows (the
     refit), ``replay`` (``{phase: (first, count)}``) gives those epochs
     instead, the same for every network.
     """

@@ -199,3 +199,29 @@ def test_networks_on_the_plateau_train_at_a_larger_lr(problem):
     assert start == first
     assert np.all(count == 40 - first + 1)
     assert clf.net_.network_lr_scale_ is None  # reset at the end of the phase
+
+
+def test_the_refit_replays_the_faster_epochs():
+    # Without held-out rows the callback trains epochs first .. first+count-1
+    # of the phase faster (the scale is set at the end of the epoch before).
+    from omib_sklearn._callbacks import PlateauLearningRate
+    from omib_sklearn._phase import Phase
+
+    class Net:
+        phase = Phase.MAIN
+        phase_epochs_ = 0
+
+        def set_network_lr_scale(self, scale):
+            self.network_lr_scale_ = scale
+
+    net, callback = Net(), PlateauLearningRate(3.0, replay={"main": (3, 2)})
+    callback.on_train_begin(net)
+    faster = [net.network_lr_scale_ is not None]  # epoch 1
+    for epoch in range(1, 8):
+        net.phase_epochs_ = epoch
+        callback.on_epoch_end(net)
+        faster.append(net.network_lr_scale_ is not None)  # epoch + 1
+    assert faster == [False, False, True, True, False, False, False, False]
+    assert float(net.network_lr_scale_ or 1.0) == 1.0
+    callback.on_train_end(net)
+    assert net.network_lr_scale_ is None
