@@ -247,14 +247,13 @@ class PlateauLearningRate(Callback):
         net.set_network_lr_scale(None)
         self.first_ = None
         self.count_ = None
-        self._pending = None
 
     def on_epoch_end(self, net, **kwargs):
         epoch = net.phase_epochs_
         if self.replay is not None:
             first, count = self.replay.get(net.phase.value, (0, 0))
             boost = np.array([count > 0 and first <= epoch + 1 < first + count])
-            net.set_network_lr_scale(boost * (self.factor - 1) + 1 if boost.any() else None)
+            net.set_network_lr_scale(self._scale(boost))
             return
         on_plateau = net.history[-1].get("network_on_plateau")
         if on_plateau is None:
@@ -264,15 +263,18 @@ class PlateauLearningRate(Callback):
             self.count_ = np.zeros(len(boost), dtype=int)
         if boost.any() and self.first_ is None:
             self.first_ = epoch + 1
-        # Counted when trained: the epoch after this one, if there is one.
-        self._pending = boost
-        net.set_network_lr_scale(boost * (self.factor - 1) + 1 if boost.any() else None)
+        net.set_network_lr_scale(self._scale(boost))
+
+    def _scale(self, boost):
+        """Per-network learning-rate factors (None: all 1)."""
+        return boost * (self.factor - 1) + 1 if boost.any() else None
 
     def on_epoch_begin(self, net, **kwargs):
-        pending = getattr(self, "_pending", None)
-        if pending is not None and self.count_ is not None:
-            self.count_ += pending
-        self._pending = None
+        # An epoch counts as trained faster when it begins with the faster
+        # steps set (an epoch end with no epoch after it counts nothing).
+        scale = net.network_lr_scale_
+        if self.replay is None and scale is not None:
+            self.count_ += scale.numpy() != 1
 
     def on_train_end(self, net, **kwargs):
         net.set_network_lr_scale(None)

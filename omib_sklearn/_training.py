@@ -272,7 +272,7 @@ class OMIBNet(NeuralNet):
             )
         return step
 
-    # -- weight averaging -----------------------------------------------
+    # -- per-network learning rate and weight averaging ------------------
     def set_network_lr_scale(self, scale):
         """Multiply each network's learning rate by ``scale`` (one factor
         per network; None: all 1) from the next optimizer step on."""
@@ -290,9 +290,10 @@ class OMIBNet(NeuralNet):
             params = [p for p in self.module_.parameters() if p.requires_grad]
             before = [p.detach().clone() for p in params]
             step = super().train_step(batch, **fit_params)
+            scale = scale.to(device=params[0].device, dtype=params[0].dtype)
             with torch.no_grad():
                 for p, p0 in zip(params, before):
-                    s = scale.to(device=p.device, dtype=p.dtype).view(-1, *[1] * (p.dim() - 1))
+                    s = scale.view(-1, *[1] * (p.dim() - 1))
                     p.copy_(torch.where(s != 1, p0 + s * (p - p0), p))
         if self.average_epochs:
             if self.averaged_ is None:
