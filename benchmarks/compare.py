@@ -48,6 +48,7 @@ def main(before_path, *after_paths):
     print("| data | splits | OMIB before | OMIB after (+- std) | after - before (+- SE) "
           "| best baseline | after - best | rank after | seconds before | seconds after |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    ranks, lower = {}, []
     for spec in ROWS:
         row = spec.name
         if row not in ran:
@@ -73,6 +74,8 @@ def main(before_path, *after_paths):
             diff = new_scores - np.array([old[s][0] for s in splits])
             se = diff.std(ddof=1) / np.sqrt(len(diff)) if len(diff) > 1 else np.nan
             change = f"{100 * diff.mean():+.2f} +- {100 * se:.2f}"
+            if diff.mean() < 0 and (np.isnan(se) or -diff.mean() > se):
+                lower.append(f"{row} ({change} points)")
             before_text, seconds_before = fmt(mean(old, 0, splits)), f"{mean(old, 1, splits):.1f}"
         else:
             change, before_text, seconds_before = "-", "-", "-"
@@ -81,6 +84,11 @@ def main(before_path, *after_paths):
         print(f"| {row} | {len(splits)} | {before_text} | {fmt(after_mean)} +- "
               f"{fmt(new_scores.std())} | {change} | {best_text} | {gap} | {rank} "
               f"| {seconds_before} | {mean(new, 1, splits):.1f} |")
+        ranks[row] = rank
+    print()
+    print(f"OMIB after ranks first on {sum(r == 1 for r in ranks.values())} of {len(ranks)} rows.")
+    print("Lower than before by more than one standard error of the paired differences: "
+          + ("; ".join(lower) if lower else "none") + ".")
 
 
 if __name__ == "__main__":
