@@ -320,10 +320,19 @@ def estimate_information(
     # Channels whose estimate is below zero carry no measurable information.
     mi = np.clip(mi, 0.0, None)
     start = 0
+    filled = {}
     for (i, j), count, weight in owners:
-        raw[i, j] = raw[j, i] = weight * mi[start:start + count].sum()
+        part = mi[start:start + count]
         start += count
-    return _repair(raw)
+        raw[i, j] = raw[j, i] = weight * part.sum()
+        finite = np.isfinite(part)
+        if finite.any() and not finite.all():
+            # A channel whose MINE run diverged (a few rows far out in its
+            # tail overflow exp T) is estimated from the others, as the
+            # channels left out by the systematic sampling are.
+            filled[i, j] = (weight * part[finite].sum() * count / finite.sum(),
+                            count - finite.sum(), count)
+    return _repair(raw, filled)
 
 
 def _systematic_sample(n_channels, max_channels):
@@ -355,10 +364,22 @@ def _inv_sqrt(c):
     return (vec / np.sqrt(np.clip(lam, 1e-12, None))) @ vec.T
 
 
-def _repair(raw):
-    """Enforce H_i > 0 and 0 <= I_ij <= min(H_i, H_j); say what changed."""
+def _repair(raw, filled=None):
+    """Enforce H_i > 0 and 0 <= I_ij <= min(H_i, H_j); say what changed.
+
+    ``filled`` maps ``(i, j)`` to ``(value, n_diverged, n_channels)``: the
+    estimates of channel sums some of whose channels diverged, from the
+    other channels; they replace the non-finite raw sums first.
+    """
     est = raw.copy()
     repairs = []
+    for (i, j), (value, n_diverged, count) in (filled or {}).items():
+        name = f"H_{i + 1}" if i == j else f"I_{i + 1}{j + 1}"
+        repairs.append(
+            f"{name} estimate {raw[i, j]:.4g}: {n_diverged} of its {count} channels "
+            f"diverged; estimated from the other {count - n_diverged} as {value:.4g}."
+        )
+        est[i, j] = est[j, i] = value
     n_mod = len(est)
     diag = np.diag(est).copy()
     positive = diag[diag > 0]
@@ -366,7 +387,7 @@ def _repair(raw):
     for i in range(n_mod):
         if not np.isfinite(est[i, i]) or est[i, i] <= 0:
             repairs.append(
-                f"H_{i + 1} estimate {raw[i, i]:.4g} is not positive; "
+                f"H_{i + 1} estimate {est[i, i]:.4g} is not positive; "
                 f"replaced by {floor:.4g}."
             )
             est[i, i] = floor
@@ -377,7 +398,7 @@ def _repair(raw):
             fixed = 0.0 if not np.isfinite(value) else min(max(value, 0.0), hi)
             if fixed != value:
                 repairs.append(
-                    f"I_{i + 1}{j + 1} estimate {raw[i, j]:.4g} is outside "
+                    f"I_{i + 1}{j + 1} estimate {value:.4g} is outside "
                     f"[0, min(H_{i + 1}, H_{j + 1})] = [0, {hi:.4g}]; "
                     f"clipped to {fixed:.4g}."
                 )

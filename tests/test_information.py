@@ -120,6 +120,54 @@ def test_repair_enforces_information_constraints():
     np.testing.assert_array_equal(est.raw, raw)
 
 
+def test_a_diverged_channel_is_estimated_from_the_others(monkeypatch):
+    # One channel of H_1 whose MINE run returns NaN: H_1 is the mean of its
+    # other channels times their count, information_raw keeps the NaN, and
+    # the repair says so. Every other estimate is unchanged.
+    import omib_sklearn._information as information
+
+    rng = np.random.default_rng(6)
+    a = rng.standard_normal((400, 3))
+    xs = [np.hstack([a, rng.standard_normal((400, 3))]), a + 0.5 * rng.standard_normal((400, 3))]
+    clean = estimate_information(xs, n_steps=20, random_state=2)
+    seen = {}
+    original = information.train_mine
+
+    def diverging(*args, **kwargs):
+        mi, bounds = original(*args, **kwargs)
+        seen["mi"] = np.clip(mi.copy(), 0.0, None)
+        mi[1] = np.nan  # the second principal channel of modality 1
+        return mi, bounds
+
+    monkeypatch.setattr(information, "train_mine", diverging)
+    est = estimate_information(xs, n_steps=20, random_state=2)
+    h1_channels = seen["mi"][:6]
+    expected = np.delete(h1_channels, 1).sum() * 6 / 5
+    assert np.isnan(est.raw[0, 0])
+    assert est.matrix[0, 0] == pytest.approx(expected)
+    mask = np.ones((2, 2), dtype=bool)
+    mask[0, 0] = False
+    np.testing.assert_array_equal(est.matrix[mask], clean.matrix[mask])
+    assert len(est.repairs) == 1
+    assert "H_1" in est.repairs[0] and "1 of its 6 channels diverged" in est.repairs[0]
+
+
+def test_heavy_tailed_channels_give_finite_estimates():
+    # Two halves of the digits images, on the training rows of one fold:
+    # a few rows far out in the tail of some principal channels made their
+    # MINE runs overflow, and H_1 was replaced by 1 (a beta 100 times too
+    # large). Every entropy is now of the order of the others.
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import StratifiedKFold
+
+    X, y = load_digits(return_X_y=True)
+    rows, _ = list(StratifiedKFold(5, shuffle=True, random_state=1).split(X, y))[1]
+    est = estimate_information([X[rows, :32], X[rows, 32:]], random_state=0)
+    assert np.all(np.isfinite(est.matrix))
+    assert np.all((np.diag(est.matrix) > 30) & (np.diag(est.matrix) < 100))
+    assert not any("replaced by" in r for r in est.repairs)
+
+
 def test_select_beta_inside_bounds_and_reproducible():
     b1 = select_beta((1e-4, 3e-4), random_state=0)
     assert 1e-4 <= b1 <= 3e-4
