@@ -8,7 +8,7 @@ regression; the detector has no plateau rule) and its first splits, this
 fits OMIB with its defaults up to that point of the main phase and prints
 whether each network is on the plateau there (one JSON line per split).
 
-Run:  python benchmarks/plateau_probe.py [--rows a,b] [--splits 5]
+Run:  python benchmarks/plateau_probe.py [--rows a,b] [--splits 5] [--first 0]
       > benchmarks/results/plateau_probe.jsonl
 """
 
@@ -47,6 +47,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rows", help="comma-separated row names (default: every row)")
     ap.add_argument("--splits", type=int, default=5, help="at most this many splits per row")
+    ap.add_argument("--first", type=int, default=0, help="the first split to probe")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     warnings.filterwarnings("ignore")
@@ -55,7 +56,7 @@ def main(argv=None):
         row = next(r for r in suite.ROWS if r.name == name)
         if row.task == "detection":
             continue
-        for i in range(min(args.splits, row.n_splits)):
+        for i in range(args.first, min(args.splits, row.n_splits)):
             Xtr, ytr, _, _, seed = suite.split(row, i)
             model = suite.make_model(row.task, "OMIB", {"callbacks": [Probe()]}, seed)
             try:

@@ -53,7 +53,7 @@ PLATEAU_EPOCHS = None
 
 #: Learning-rate factor of a network still on that plateau after
 #: ``MIN_STOPPING_STEPS`` optimizer steps (``PlateauLearningRate``; 1: none).
-PLATEAU_LR_FACTOR = 3.0
+PLATEAU_LR_FACTOR = 5.0
 
 
 class BaseOMIB(TransformerMixin, ClassNamePrefixFeaturesOutMixin, BaseEstimator):

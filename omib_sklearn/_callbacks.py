@@ -238,7 +238,7 @@ class PlateauLearningRate(Callback):
     instead, the same for every network.
     """
 
-    def __init__(self, factor=3.0, min_steps=0, replay=None):
+    def __init__(self, factor=5.0, min_steps=0, replay=None):
         self.factor = factor
         self.min_steps = min_steps
         self.replay = replay

@@ -177,7 +177,7 @@ PARAMETERS = """\
         stop early: it trains on to the phase's last epoch, since a label
         that lies across modalities keeps the loss on that plateau for many
         epochs; and once it has spent 50 optimizer steps there, it trains at
-        three times ``lr`` until it leaves the plateau (the refit replays
+        five times ``lr`` until it leaves the plateau (the refit replays
         those epochs).
     tol : float, default=1e-4
         Least decrease of the validation loss that counts.

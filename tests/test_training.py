@@ -195,7 +195,7 @@ def test_networks_on_the_plateau_train_at_a_larger_lr(problem):
     steps_per_epoch = clf.net_.steps_per_epoch_
     first = -(-MIN_STOPPING_STEPS // steps_per_epoch) + 1
     start, count = clf.net_.plateau_lr_epochs_["main"]
-    assert base.PLATEAU_LR_FACTOR == 3.0
+    assert base.PLATEAU_LR_FACTOR == 5.0
     assert start == first
     assert np.all(count == 40 - first + 1)
     assert clf.net_.network_lr_scale_ is None  # reset at the end of the phase
