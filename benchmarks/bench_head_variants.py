@@ -25,15 +25,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import suite  # noqa: E402
 
 import omib_sklearn.nn._modules as modules  # noqa: E402
+from omib_sklearn import OMIBClassifier  # noqa: E402
 
 
 def _linear_relevance_heads():
     """Make ``OMIBModule`` build its ``Dec_i`` heads without a hidden layer
     (they read ``[z_i, xi]``, wider than ``Dec_hat``'s ``xi``)."""
     build = modules._head
+    xi_width = OMIBClassifier().latent_dim
 
     def head(kind, n_members, in_dim, out_dim, hidden):
-        wider_than_xi = in_dim != 64  # latent_dim, the width of xi
+        wider_than_xi = in_dim != xi_width
         return build(kind, n_members, in_dim, out_dim, () if wider_than_xi else hidden)
 
     modules._head = head
