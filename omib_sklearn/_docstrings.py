@@ -107,10 +107,12 @@ PARAMETERS = """\
         standardized inputs, ``z_i = GELU(MLP(v_i)) + W_i v_i`` (as in
         wide-and-deep models), decayed like the input layer
         (``input_weight_decay``). Not in the paper. No effect on user
-        ``encoders``. Off by default: on the four small rows of the
-        benchmark suite where it was measured it helped none beyond its
-        split-to-split noise and cost 0.75 to 0.9 points on the two
-        smallest.
+        ``encoders``. Off by default: it helps mid-sized data whose label
+        is close to a linear rule of the features, and costs accuracy on
+        very small data and on some targets that lie across modalities
+        (``docs/benchmarks.md``). Worth trying where a linear model on
+        the concatenated modalities is already strong and there are more
+        than a few hundred rows.
     embedding_dim : int, default=256
         Width of the encodings z_i.
     latent_dim : int, default=64
