@@ -52,8 +52,7 @@ def main(argv=None):
     for split in splits:
         result = suite.run_job((row, split, "OMIB", params))
         result["variant"] = variant
-        print(json.dumps(result, default=lambda o: o.tolist() if hasattr(o, "tolist") else str(o)),
-              flush=True)
+        print(json.dumps(result, default=suite._jsonable), flush=True)
 
 
 if __name__ == "__main__":
